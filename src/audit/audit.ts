@@ -1,0 +1,62 @@
+import type { Context } from "hono";
+import { actorOf, type Principal } from "../auth/principal";
+import type { TenantDb } from "../db/tenant-db";
+import type { AppEnv } from "../http/context";
+import { uuidv7 } from "../lib/ids";
+import { redact } from "../observability/logger";
+
+/** Auth and admin events recorded in the tenant's audit log. */
+export type AuditAction =
+  | "auth.login.succeeded"
+  | "auth.login.failed"
+  | "auth.login.throttled"
+  | "auth.refreshed"
+  | "auth.refresh_reuse_detected"
+  | "auth.logout"
+  | "auth.registered"
+  | "auth.password.changed"
+  | "auth.password.reset_requested"
+  | "auth.password.reset"
+  | "auth.email.verification_sent"
+  | "auth.email.verified"
+  | "user.banned"
+  | "user.unbanned"
+  | "user.role_changed"
+  | "api_key.created"
+  | "api_key.revoked"
+  | "tenant.created"
+  | "tenant.suspended"
+  | "tenant.reactivated";
+
+export interface AuditInput {
+  action: AuditAction;
+  targetType?: string;
+  targetId?: string;
+  details?: Record<string, unknown>;
+  /** Defaults to the request's principal; login attempts name the user explicitly. */
+  actor?: { actorType: "platform" | "user" | "api_key" | "system" | "anonymous"; actorId: string | null };
+}
+
+export function clientIp(c: Context<AppEnv>): string | null {
+  return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? null;
+}
+
+export async function audit(c: Context<AppEnv>, db: TenantDb, input: AuditInput): Promise<void> {
+  const now = c.var.now();
+  const actor = input.actor ?? actorOf(c.var.principal as Principal | undefined);
+  await db.audit.append(
+    uuidv7(now),
+    {
+      ...actor,
+      action: input.action,
+      targetType: input.targetType ?? null,
+      targetId: input.targetId ?? null,
+      requestId: c.var.requestId,
+      ip: clientIp(c),
+      userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+      // Belt and braces: details never carry secrets even if a caller passes one.
+      details: input.details ? (redact(input.details) as Record<string, unknown>) : null,
+    },
+    now,
+  );
+}

@@ -1,0 +1,7 @@
+/**
+ * Scopes an API key can carry. Keys are for other services, so each scope is a
+ * narrow capability; routes name the scope they need next to the roles they allow.
+ * Later issues add their scopes here (events, orders, check-in).
+ */
+export const SCOPES = ["users:read", "users:write", "audit:read"] as const;
+export type Scope = (typeof SCOPES)[number];

@@ -1,0 +1,57 @@
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../client";
+import { apiKeys, oneTimeTokens, refreshTokens, tenants, users } from "../schema";
+
+/**
+ * Lookups that start from a secret and *discover* the tenant: a refresh token,
+ * a one-time email token, an API key prefix, an access token's (tid, sub). Each
+ * returns the tenant status with the row so the caller can refuse a suspended
+ * tenant in the same step. Nothing else in the codebase reads without a tenant.
+ */
+export class CredentialLookup {
+  constructor(private readonly db: Db) {}
+
+  async userForAccessToken(tenantId: string, userId: string) {
+    return this.db
+      .select({
+        id: users.id,
+        tenantId: users.tenantId,
+        role: users.role,
+        status: users.status,
+        tokenVersion: users.tokenVersion,
+        emailVerifiedAt: users.emailVerifiedAt,
+        tenantStatus: tenants.status,
+      })
+      .from(users)
+      .innerJoin(tenants, eq(tenants.id, users.tenantId))
+      .where(and(eq(users.tenantId, tenantId), eq(users.id, userId)))
+      .get();
+  }
+
+  async refreshToken(tokenHash: string) {
+    return this.db
+      .select({ token: refreshTokens, tenantStatus: tenants.status })
+      .from(refreshTokens)
+      .innerJoin(tenants, eq(tenants.id, refreshTokens.tenantId))
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+      .get();
+  }
+
+  async oneTimeToken(tokenHash: string) {
+    return this.db
+      .select({ token: oneTimeTokens, tenantStatus: tenants.status })
+      .from(oneTimeTokens)
+      .innerJoin(tenants, eq(tenants.id, oneTimeTokens.tenantId))
+      .where(eq(oneTimeTokens.tokenHash, tokenHash))
+      .get();
+  }
+
+  async apiKeyByPrefix(prefix: string) {
+    return this.db
+      .select({ key: apiKeys, tenantStatus: tenants.status })
+      .from(apiKeys)
+      .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+      .where(eq(apiKeys.prefix, prefix))
+      .get();
+  }
+}

@@ -1,0 +1,24 @@
+import { TenantScope, type Db, type TenantId } from "./client";
+import { ApiKeysRepo } from "./repositories/api-keys";
+import { AuditLogRepo } from "./repositories/audit-log";
+import { OneTimeTokensRepo } from "./repositories/one-time-tokens";
+import { RefreshTokensRepo } from "./repositories/refresh-tokens";
+import { UsersRepo } from "./repositories/users";
+
+/** Every tenant-owned table, reachable only through a scope bound to one tenant. */
+export class TenantDb {
+  readonly users: UsersRepo;
+  readonly refreshTokens: RefreshTokensRepo;
+  readonly oneTimeTokens: OneTimeTokensRepo;
+  readonly apiKeys: ApiKeysRepo;
+  readonly audit: AuditLogRepo;
+
+  constructor(db: Db, tenantId: TenantId) {
+    const scope = new TenantScope(db, tenantId);
+    this.users = new UsersRepo(scope);
+    this.refreshTokens = new RefreshTokensRepo(scope);
+    this.oneTimeTokens = new OneTimeTokensRepo(scope);
+    this.apiKeys = new ApiKeysRepo(scope);
+    this.audit = new AuditLogRepo(scope);
+  }
+}

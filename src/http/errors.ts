@@ -1,0 +1,54 @@
+/**
+ * Errors are values with stable codes. Each code maps to exactly one HTTP status
+ * and title here; routes throw `new AppError("CODE", detail)` and the global
+ * handler renders RFC 9457 problem details. Clients switch on `code`, never on text.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_FAILED: { status: 400, title: "Request validation failed" },
+  MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
+  BAD_REQUEST: { status: 400, title: "Bad request" },
+  UNAUTHENTICATED: { status: 401, title: "Authentication required" },
+  INVALID_CREDENTIALS: { status: 401, title: "Invalid credentials" },
+  TOKEN_INVALID: { status: 401, title: "Invalid or expired token" },
+  REFRESH_TOKEN_REUSED: { status: 401, title: "Refresh token reuse detected" },
+  FORBIDDEN: { status: 403, title: "Forbidden" },
+  INSUFFICIENT_SCOPE: { status: 403, title: "API key lacks the required scope" },
+  EMAIL_NOT_VERIFIED: { status: 403, title: "Email address not verified" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  CONFLICT: { status: 409, title: "Conflict" },
+  EMAIL_TAKEN: { status: 409, title: "Email already registered" },
+  TENANT_SLUG_TAKEN: { status: 409, title: "Tenant slug already in use" },
+  LAST_OWNER: { status: 409, title: "A tenant must keep at least one active owner" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  ONE_TIME_TOKEN_INVALID: { status: 422, title: "Token is invalid, expired or already used" },
+  WEAK_PASSWORD: { status: 422, title: "Password does not meet the policy" },
+  LOGIN_THROTTLED: { status: 429, title: "Too many failed login attempts" },
+  INTERNAL: { status: 500, title: "Internal server error" },
+  CONFIG_INVALID: { status: 500, title: "Service misconfigured" },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface FieldError {
+  /** JSON-pointer-ish location, e.g. `body.email` or `params.id`. */
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly extras: { errors?: FieldError[]; headers?: Record<string, string>; [k: string]: unknown } = {},
+  ) {
+    super(detail ?? ERROR_CATALOG[code].title);
+    this.name = "AppError";
+    this.status = ERROR_CATALOG[code].status;
+  }
+}
+
+export const problemType = (code: ErrorCode) => `https://boxoffice.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`;

@@ -1,0 +1,90 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { onError } from "../../src/http/error-handler";
+import { AppError } from "../../src/http/errors";
+import { corsFromConfig, limitBody, noStoreByDefault, requireJsonBody, withConfig } from "../../src/http/middleware";
+import { createRouter } from "../../src/http/openapi";
+import { problemResponse } from "../../src/http/problem";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { auditRoutes } from "./routes/audit-log";
+import { authRoutes } from "./routes/auth";
+import { liveRoutes, readyRoutes } from "./routes/health";
+import { meRoutes } from "./routes/me";
+import { platformRoutes } from "./routes/platform-tenants";
+import { userRoutes } from "./routes/users";
+
+export interface AppOptions {
+  /** Injected clock (tests); defaults to Date.now. */
+  clock?: () => number;
+}
+
+/** Composition root: middleware order, route modules, OpenAPI. Behaviour lives in the modules. */
+export function createApp(options: AppOptions = {}) {
+  const app = createRouter();
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(noStoreByDefault);
+  app.use(
+    secureHeaders({
+      strictTransportSecurity: "max-age=63072000; includeSubDomains",
+      xFrameOptions: "DENY",
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    // API responses are data, never documents; the docs page needs its CDN assets.
+    if (c.req.path !== "/docs") c.res.headers.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+  });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(c, new AppError("METHOD_NOT_ALLOWED", `Use one of: ${methods.join(", ")}`, { headers: { allow: methods.join(", ") } })),
+    }),
+  );
+
+  // Liveness does no I/O and does not depend on configuration being valid.
+  app.route("/", liveRoutes);
+
+  app.use(withConfig(options.clock));
+  app.use(corsFromConfig);
+  app.use(limitBody);
+  app.use(requireJsonBody);
+
+  app.route("/", readyRoutes);
+  app.route("/", authRoutes);
+  app.route("/", meRoutes);
+  app.route("/", userRoutes);
+  app.route("/", apiKeyRoutes);
+  app.route("/", auditRoutes);
+  app.route("/", platformRoutes);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A JWT access token from /v1/auth/login, or a tenant API key (bok_...)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "platformKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "The platform admin key (secret PLATFORM_ADMIN_KEY)",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Boxoffice API",
+      version: "0.1.0",
+      description: "Multi-tenant ticketing. Errors are RFC 9457 problem details with a stable `code` and the `requestId`.",
+    },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Boxoffice API" }));
+
+  app.notFound((c) => problemResponse(c, new AppError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
