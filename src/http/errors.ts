@@ -33,7 +33,7 @@ export const ERROR_CATALOG = {
 export type ErrorCode = keyof typeof ERROR_CATALOG;
 
 export interface FieldError {
-  /** JSON-pointer-ish location, e.g. `body.email` or `params.id`. */
+  /** Dotted location: `body.<path>`, `params.<name>`, `query.<name>` or `headers.<name>`. */
   field: string;
   message: string;
 }

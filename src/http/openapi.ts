@@ -3,11 +3,14 @@ import type { ZodError } from "zod";
 import type { AppEnv } from "./context";
 import { AppError, ERROR_CATALOG, type ErrorCode, type FieldError } from "./errors";
 
+/** Validator targets → the prefixes clients see in `errors[].field`. */
+const FIELD_PREFIX: Record<string, string> = { json: "body", param: "params", query: "query", header: "headers", form: "body" };
+
 /** zod issues → field errors, one per offending field (unknown keys listed individually). */
 export function fieldErrors(target: string, error: ZodError): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
-    const base = [target, ...issue.path.map(String)].join(".");
+    const base = [FIELD_PREFIX[target] ?? target, ...issue.path.map(String)].join(".");
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) out.push({ field: `${base}.${key}`, message: "Unknown field" });
     } else {

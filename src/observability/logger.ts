@@ -21,7 +21,11 @@ export function log(level: Level, msg: string, fields: Record<string, unknown> =
   else console.log(line);
 }
 
+// drizzle's "Failed query: <sql>\nparams: <values>" carries bound values (emails, token
+// hashes, email bodies with one-time links): keep the SQL, drop the values.
+const scrubParams = (text: string | undefined) => text?.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/g, "\nparams: [redacted]");
+
 export function errorFields(err: unknown): Record<string, unknown> {
-  if (err instanceof Error) return { error: err.name, errorMessage: err.message, stack: err.stack };
-  return { error: String(err) };
+  if (err instanceof Error) return { error: err.name, errorMessage: scrubParams(err.message), stack: scrubParams(err.stack) };
+  return { error: "non-Error thrown" };
 }

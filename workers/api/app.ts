@@ -25,6 +25,15 @@ export function createApp(options: AppOptions = {}) {
   const app = createRouter();
 
   app.use(requestId({ limitLength: 128 }));
+  app.use(async (_c, next) => {
+    // Hono hands only Error instances to onError; anything else thrown would escape as a
+    // bare runtime 500. Wrap it so it too becomes a problem response.
+    try {
+      await next();
+    } catch (thrown) {
+      throw thrown instanceof Error ? thrown : new Error("non-Error value thrown", { cause: thrown });
+    }
+  });
   app.use(noStoreByDefault);
   app.use(
     secureHeaders({

@@ -131,7 +131,7 @@ export const jwks = createRoute({
   path: "/.well-known/jwks.json",
   tags,
   summary: "Public keys that verify access tokens",
-  responses: { 200: jsonContent(Jwks, "JSON Web Key Set") },
+  responses: { 200: jsonContent(Jwks, "JSON Web Key Set"), ...errorResponses("CONFIG_INVALID") },
 });
 
 export const authRoutes = createRouter()

@@ -13,7 +13,7 @@ export const live = createRoute({
   path: "/health/live",
   tags: ["Health"],
   summary: "Liveness: the isolate answers (no I/O)",
-  responses: { 200: jsonContent(z.object({ status: z.literal("ok") }), "Alive") },
+  responses: { 200: jsonContent(z.object({ status: z.literal("ok") }), "Alive"), ...errorResponses() },
 });
 
 export const ready = createRoute({
