@@ -33,10 +33,10 @@ export const requirePlatformAdmin: MiddlewareHandler<AppEnv> = async (c, next) =
 async function userPrincipal(c: Parameters<MiddlewareHandler<AppEnv>>[0], token: string): Promise<UserPrincipal> {
   const claims = await verifyAccessToken(c.var.config, token, c.var.now());
   if (!claims) throw new AppError("TOKEN_INVALID");
-  // Checked against D1 on every request so a ban, suspension, role change or
+  // Checked against D1 on every request so a ban, suspension, role change, logout or
   // password reset takes effect immediately rather than when the token expires.
-  const row = await new CredentialLookup(c.var.db).userForAccessToken(claims.tid, claims.sub);
-  if (!row || row.status !== "active" || row.tenantStatus !== "active" || row.tokenVersion !== claims.tv) {
+  const row = await new CredentialLookup(c.var.db).userForAccessToken(claims.tid, claims.sub, claims.sid);
+  if (!row || row.status !== "active" || row.tenantStatus !== "active" || row.tokenVersion !== claims.tv || row.sessionRevoked) {
     throw new AppError("TOKEN_INVALID");
   }
   return {

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { verifiedTenantId } from "../db/client";
 import { CredentialLookup } from "../db/repositories/credentials";
 import type { OneTimePurpose } from "../db/repositories/one-time-tokens";
+import type { UserRow } from "../db/schema";
 import { TenantDb } from "../db/tenant-db";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
@@ -29,7 +30,13 @@ export async function issueOneTimeToken(c: Context<AppEnv>, db: TenantDb, userId
  * Consumes a token of the given purpose. Unknown, expired, used, wrong-purpose and
  * suspended-tenant tokens all answer the same ONE_TIME_TOKEN_INVALID.
  */
-export async function consumeOneTimeToken(c: Context<AppEnv>, token: string, purpose: OneTimePurpose) {
+export async function consumeOneTimeToken(
+  c: Context<AppEnv>,
+  token: string,
+  purpose: OneTimePurpose,
+  /** Runs before the token is spent, so a rejected attempt (e.g. weak password) keeps it usable. */
+  precheck?: (user: UserRow) => void,
+) {
   const now = c.var.now();
   const found = await new CredentialLookup(c.var.db).oneTimeToken(await sha256Hex(token));
   const t = found?.token;
@@ -37,8 +44,9 @@ export async function consumeOneTimeToken(c: Context<AppEnv>, token: string, pur
     throw new AppError("ONE_TIME_TOKEN_INVALID");
   }
   const db = new TenantDb(c.var.db, verifiedTenantId(t.tenantId));
-  if (!(await db.oneTimeTokens.consume(t.id, now))) throw new AppError("ONE_TIME_TOKEN_INVALID");
   const user = await db.users.findById(t.userId);
   if (!user) throw new AppError("ONE_TIME_TOKEN_INVALID");
+  precheck?.(user);
+  if (!(await db.oneTimeTokens.consume(t.id, now))) throw new AppError("ONE_TIME_TOKEN_INVALID");
   return { db, user };
 }

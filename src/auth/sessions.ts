@@ -87,6 +87,12 @@ export async function rotateRefreshToken(c: Context<AppEnv>, presented: string):
   const successorId = uuidv7(now);
   if (!(await db.refreshTokens.claim(t.id, successorId, now))) throw await reuse();
   const tokens = await issueTokens(c, db, user, t.familyId, successorId);
+  // A concurrent reuse may have revoked the family between our claim and the insert
+  // above; its revoke then missed the successor. Re-check so the family stays dead.
+  if (await db.refreshTokens.familyRevoked(t.familyId)) {
+    await db.refreshTokens.revokeFamily(t.familyId, "reuse_detected", now);
+    throw new AppError("REFRESH_TOKEN_REUSED", "This session was revoked while refreshing");
+  }
   await audit(c, db, {
     action: "auth.refreshed",
     targetType: "user",

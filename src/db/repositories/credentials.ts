@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { apiKeys, oneTimeTokens, refreshTokens, tenants, users } from "../schema";
 
@@ -11,9 +11,14 @@ import { apiKeys, oneTimeTokens, refreshTokens, tenants, users } from "../schema
 export class CredentialLookup {
   constructor(private readonly db: Db) {}
 
-  async userForAccessToken(tenantId: string, userId: string) {
+  /**
+   * The user behind an access token, with tenant status and whether the token's session
+   * (refresh family) is still alive, so logout and reuse detection end access tokens too.
+   */
+  async userForAccessToken(tenantId: string, userId: string, sessionId: string) {
     return this.db
       .select({
+        sessionRevoked: sql<number>`exists (select 1 from ${refreshTokens} where ${refreshTokens.tenantId} = ${tenantId} and ${refreshTokens.familyId} = ${sessionId} and ${refreshTokens.revokedAt} is not null)`,
         id: users.id,
         tenantId: users.tenantId,
         role: users.role,

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull } from "drizzle-orm";
 import type { TenantScope } from "../client";
 import { refreshTokens } from "../schema";
 
@@ -45,6 +45,19 @@ export class RefreshTokensRepo {
         ),
       )
       .run();
+  }
+
+  /** True when any token of the family has been revoked (logout, reuse, ban...). */
+  async familyRevoked(familyId: string): Promise<boolean> {
+    const row = await this.s.db
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(
+        and(eq(refreshTokens.tenantId, this.s.tenantId), eq(refreshTokens.familyId, familyId), isNotNull(refreshTokens.revokedAt)),
+      )
+      .limit(1)
+      .get();
+    return row !== undefined;
   }
 
   async revokeAllForUser(userId: string, reason: string, now: number) {

@@ -79,7 +79,8 @@ export class UsersRepo {
   async ban(id: string, reason: string, now: number): Promise<void> {
     await this.s.db
       .update(users)
-      .set({ status: "banned", bannedAt: now, bannedReason: reason, updatedAt: now })
+      // The version bump keeps tokens issued before the ban dead even after an unban.
+      .set({ status: "banned", bannedAt: now, bannedReason: reason, updatedAt: now, tokenVersion: sql`${users.tokenVersion} + 1` })
       .where(and(this.mine(), eq(users.id, id)))
       .run();
   }

@@ -159,7 +159,18 @@ export const authRoutes = createRouter()
     const now = c.var.now();
     const tenant = await activeTenant(c, body.tenant);
     const throttle = await LoginThrottle.for(c.var.config, tenant?.id ?? `slug:${body.tenant}`, body.email, clientIp(c));
-    await throttle.assertAllowed(now);
+    try {
+      await throttle.assertAllowed(now);
+    } catch (err) {
+      if (tenant) {
+        await audit(c, new TenantDb(c.var.db, verifiedTenantId(tenant.id)), {
+          action: "auth.login.throttled",
+          details: { email: body.email },
+          actor: { actorType: "anonymous", actorId: null },
+        });
+      }
+      throw err;
+    }
     if (!tenant) {
       await burnPasswordCheck(body.password);
       await throttle.recordFailure(now);
@@ -217,8 +228,9 @@ export const authRoutes = createRouter()
   })
   .openapi(resetConfirm, async (c) => {
     const body = c.req.valid("json");
-    assertPasswordPolicy(body.newPassword);
-    const { db, user } = await consumeOneTimeToken(c, body.token, "password_reset");
+    const { db, user } = await consumeOneTimeToken(c, body.token, "password_reset", (u) =>
+      assertPasswordPolicy(body.newPassword, u.email),
+    );
     const now = c.var.now();
     await db.users.setPassword(user.id, await hashPassword(body.newPassword), now, true);
     // Whoever held the old password may hold sessions too: end them all.
