@@ -78,14 +78,20 @@ describe("using keys", () => {
     expect((await call("GET", `/v1/users/${u.id}`, { token: t.owner.tokens.accessToken })).body.role).toBe("customer");
   });
 
-  it("a users:write key changes roles but cannot touch owners", async () => {
+  it("a users:write key changes roles but cannot touch owners or admins", async () => {
     const t = await createTenant();
     const u = await registerUser(t);
+    const admin = await userWithRole(t, "admin");
     const { key } = await createApiKey(t, ["users:read", "users:write"]);
     const res = await call("PATCH", `/v1/users/${u.id}/role`, { token: key, body: { role: "organizer" } });
     expect(res.status, res.text).toBe(200);
     expectProblem(await call("PATCH", `/v1/users/${u.id}/role`, { token: key, body: { role: "owner" } }), 403, "FORBIDDEN");
     expectProblem(await call("POST", `/v1/users/${t.owner.id}/ban`, { token: key, body: { reason: "takeover" } }), 403, "FORBIDDEN");
+    // A key minting an admin would be a path to every scope (admins create keys).
+    expectProblem(await call("PATCH", `/v1/users/${u.id}/role`, { token: key, body: { role: "admin" } }), 403, "FORBIDDEN");
+    expectProblem(await call("POST", `/v1/users/${admin.id}/ban`, { token: key, body: { reason: "takeover" } }), 403, "FORBIDDEN");
+    expectProblem(await call("PATCH", `/v1/users/${admin.id}/role`, { token: key, body: { role: "customer" } }), 403, "FORBIDDEN");
+    expect((await call("GET", `/v1/users/${u.id}`, { token: key })).body.role).toBe("organizer");
   });
 
   it("keys are refused on /v1/me and on key management, whatever their scopes", async () => {

@@ -78,10 +78,15 @@ async function target(db: TenantDb, id: string): Promise<UserRow> {
   return user;
 }
 
-/** Owners are managed by owners; API keys never touch owners. */
+/**
+ * Owners are managed only by owners. API keys manage only non-staff-admin accounts: a key
+ * with users:write must not be able to mint an admin, who could then mint any key.
+ */
 function assertMayManage(actorRole: string | null, victim: UserRow, newRole?: string) {
   const touchesOwner = victim.role === "owner" || newRole === "owner";
   if (touchesOwner && actorRole !== "owner") throw new AppError("FORBIDDEN", "Only an owner can manage owners");
+  const touchesAdmin = victim.role === "admin" || newRole === "admin";
+  if (touchesAdmin && actorRole === null) throw new AppError("FORBIDDEN", "API keys cannot manage admins");
 }
 
 export const userRoutes = createRouter()
