@@ -16,17 +16,20 @@ export interface CallResult<T = any> {
   text: string;
 }
 
-/** Calls the real API worker (workers/api/index.ts) through its default export. */
-export async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<CallResult<T>> {
+/** Method, headers and body of a request as `call` and `callApp` send it. */
+export function requestInit(method: string, opts: CallOptions = {}): RequestInit {
   const headers: Record<string, string> = { ...opts.headers };
-  let payload: string | undefined;
-  if (opts.rawBody !== undefined) payload = opts.rawBody;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) {
-    payload = JSON.stringify(opts.body);
+    body = JSON.stringify(opts.body);
     headers["content-type"] ??= "application/json";
   }
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await exports.default.fetch(`https://api.boxoffice.test${path}`, { method, headers, body: payload });
+  return { method, headers, body };
+}
+
+export async function readResult<T = any>(res: Response): Promise<CallResult<T>> {
   const text = await res.text();
   let body: any = null;
   try {
@@ -35,6 +38,13 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
     body = null;
   }
   return { status: res.status, headers: res.headers, body, text };
+}
+
+export const BASE_URL = "https://api.boxoffice.test";
+
+/** Calls the real API worker (workers/api/index.ts) through its default export. */
+export async function call<T = any>(method: string, path: string, opts: CallOptions = {}): Promise<CallResult<T>> {
+  return readResult<T>(await exports.default.fetch(`${BASE_URL}${path}`, requestInit(method, opts)));
 }
 
 /** Asserts an RFC 9457 problem response with our envelope and nothing internal in it. */

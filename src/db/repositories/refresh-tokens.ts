@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
 import type { TenantScope } from "../client";
 import { refreshTokens } from "../schema";
 
@@ -34,17 +34,7 @@ export class RefreshTokensRepo {
   }
 
   async revokeFamily(familyId: string, reason: string, now: number) {
-    await this.s.db
-      .update(refreshTokens)
-      .set({ revokedAt: now, revokedReason: reason })
-      .where(
-        and(
-          eq(refreshTokens.tenantId, this.s.tenantId),
-          eq(refreshTokens.familyId, familyId),
-          isNull(refreshTokens.revokedAt),
-        ),
-      )
-      .run();
+    await this.revokeWhere(eq(refreshTokens.familyId, familyId), reason, now);
   }
 
   /** True when any token of the family has been revoked (logout, reuse, ban...). */
@@ -61,16 +51,14 @@ export class RefreshTokensRepo {
   }
 
   async revokeAllForUser(userId: string, reason: string, now: number) {
+    await this.revokeWhere(eq(refreshTokens.userId, userId), reason, now);
+  }
+
+  private async revokeWhere(selector: SQL, reason: string, now: number) {
     await this.s.db
       .update(refreshTokens)
       .set({ revokedAt: now, revokedReason: reason })
-      .where(
-        and(
-          eq(refreshTokens.tenantId, this.s.tenantId),
-          eq(refreshTokens.userId, userId),
-          isNull(refreshTokens.revokedAt),
-        ),
-      )
+      .where(and(eq(refreshTokens.tenantId, this.s.tenantId), selector, isNull(refreshTokens.revokedAt)))
       .run();
   }
 }
