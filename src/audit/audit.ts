@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { actorOf, type Principal } from "../auth/principal";
+import type { AuditEntry } from "../db/repositories/audit-log";
 import type { TenantDb } from "../db/tenant-db";
 import type { AppEnv } from "../http/context";
 import { uuidv7 } from "../lib/ids";
@@ -26,7 +27,16 @@ export type AuditAction =
   | "api_key.revoked"
   | "tenant.created"
   | "tenant.suspended"
-  | "tenant.reactivated";
+  | "tenant.reactivated"
+  | "venue.created"
+  | "venue.updated"
+  | "venue.deleted"
+  | "venue.access_granted"
+  | "venue.access_revoked"
+  | "event.created"
+  | "event.updated"
+  | "event.deleted"
+  | "event.status_changed";
 
 export interface AuditInput {
   action: AuditAction;
@@ -41,12 +51,20 @@ export function clientIp(c: Context<AppEnv>): string | null {
   return c.req.header("cf-connecting-ip") ?? c.req.header("x-real-ip") ?? null;
 }
 
-export async function audit(c: Context<AppEnv>, db: TenantDb, input: AuditInput): Promise<void> {
+export interface PreparedAudit {
+  id: string;
+  entry: AuditEntry;
+  createdAt: number;
+}
+
+/** Builds an audit entry from the request (actor, request id, ip, user agent) without writing it. */
+export function prepareAudit(c: Context<AppEnv>, input: AuditInput): PreparedAudit {
   const now = c.var.now();
   const actor = input.actor ?? actorOf(c.var.principal as Principal | undefined);
-  await db.audit.append(
-    uuidv7(now),
-    {
+  return {
+    id: uuidv7(now),
+    createdAt: now,
+    entry: {
       ...actor,
       action: input.action,
       targetType: input.targetType ?? null,
@@ -57,6 +75,10 @@ export async function audit(c: Context<AppEnv>, db: TenantDb, input: AuditInput)
       // Belt and braces: details never carry secrets even if a caller passes one.
       details: input.details ? (redact(input.details) as Record<string, unknown>) : null,
     },
-    now,
-  );
+  };
+}
+
+export async function audit(c: Context<AppEnv>, db: TenantDb, input: AuditInput): Promise<void> {
+  const { id, entry, createdAt } = prepareAudit(c, input);
+  await db.audit.append(id, entry, createdAt);
 }

@@ -3,5 +3,13 @@
  * narrow capability; routes name the scope they need next to the roles they allow.
  * Later issues add their scopes here (events, orders, check-in).
  */
-export const SCOPES = ["users:read", "users:write", "audit:read"] as const;
+export const SCOPES = [
+  "users:read",
+  "users:write",
+  "audit:read",
+  "venues:read",
+  "venues:write",
+  "events:read",
+  "events:write",
+] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { AppError } from "../http/errors";
 import { base64url, fromBase64url } from "../lib/crypto";
 
-/** Opaque keyset cursor over (created_at, id); stable under concurrent inserts. */
+/** Opaque keyset cursor over (sort key, id), usually (created_at, id); stable under concurrent inserts. */
 const CursorSchema = z.strictObject({ t: z.number().int().nonnegative(), i: z.string().min(1).max(64) });
 export type Cursor = z.infer<typeof CursorSchema>;
 
@@ -26,19 +26,26 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
 /** WHERE fragment for rows strictly after the cursor in the given direction. */
 export function afterCursor(
   cursor: Cursor | undefined,
-  createdAt: SQLiteColumn,
+  sortKey: SQLiteColumn,
   id: SQLiteColumn,
   direction: "asc" | "desc",
 ): SQL | undefined {
   if (!cursor) return undefined;
   const cmp = direction === "asc" ? gt : lt;
-  return or(cmp(createdAt, cursor.t), and(eq(createdAt, cursor.t), cmp(id, cursor.i)));
+  return or(cmp(sortKey, cursor.t), and(eq(sortKey, cursor.t), cmp(id, cursor.i)));
 }
 
-/** Fetch limit+1 rows, return a page and the cursor of its last row when more exist. */
-export function toPage<T extends { createdAt: number; id: string }>(rows: T[], limit: number) {
+/**
+ * Fetch limit+1 rows, return a page and the cursor of its last row when more exist.
+ * `sortKey` names the numeric column the query orders by (default createdAt).
+ */
+export function toPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  sortKey: (row: T) => number = (row) => (row as T & { createdAt: number }).createdAt,
+) {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeCursor({ t: last.createdAt, i: last.id }) : null;
+  const nextCursor = rows.length > limit && last ? encodeCursor({ t: sortKey(last), i: last.id }) : null;
   return { items, nextCursor };
 }

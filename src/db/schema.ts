@@ -4,6 +4,7 @@ import {
   foreignKey,
   index,
   integer,
+  primaryKey,
   sqliteTable,
   text,
   unique,
@@ -34,6 +35,9 @@ export const tenants = sqliteTable(
     status: text("status", { enum: TENANT_STATUSES }).notNull().default("active"),
     suspendedReason: text("suspended_reason"),
     suspendedAt: integer("suspended_at"),
+    // Bumped with every change to the tenant's events; part of the public catalogue's
+    // edge-cache key, so a change is visible everywhere at once (see routes/public-catalogue.ts).
+    catalogVersion: integer("catalog_version").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -171,7 +175,7 @@ export const auditLog = sqliteTable(
   },
   (t) => [
     index("audit_log_tenant_time_idx").on(t.tenantId, t.createdAt, t.id),
-    index("audit_log_target_idx").on(t.tenantId, t.targetType, t.targetId),
+    index("audit_log_target_idx").on(t.tenantId, t.targetType, t.targetId, t.createdAt, t.id),
     check("audit_log_actor_type_check", inList("actor_type", ACTOR_TYPES)),
   ],
 );
@@ -194,7 +198,177 @@ export const sentEmails = sqliteTable(
   (t) => [index("sent_emails_recipient_idx").on(t.tenantId, t.recipient, t.createdAt)],
 );
 
+export const EVENT_STATUSES = [
+  "DRAFT",
+  "REVIEW",
+  "APPROVED",
+  "PUBLISHED",
+  "ON_SALE",
+  "SALES_PAUSED",
+  "SOLD_OUT",
+  "IN_PROGRESS",
+  "COMPLETED",
+  "CANCELLED",
+  "POSTPONED",
+  "RESCHEDULED",
+] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+export const VISIBILITIES = ["PUBLIC", "UNLISTED", "PRIVATE"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+export const venues = sqliteTable(
+  "venues",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    addressLine1: text("address_line1").notNull(),
+    addressLine2: text("address_line2"),
+    city: text("city").notNull(),
+    region: text("region"),
+    postalCode: text("postal_code"),
+    country: text("country").notNull(),
+    timezone: text("timezone").notNull(),
+    capacity: integer("capacity").notNull(),
+    createdBy: text("created_by").notNull(),
+    version: integer("version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    unique("venues_tenant_id_unique").on(t.tenantId, t.id),
+    index("venues_tenant_idx").on(t.tenantId, t.createdAt, t.id),
+    check("venues_capacity_check", sql`${t.capacity} > 0 and ${t.capacity} <= 1000000`),
+    check("venues_country_check", sql`length(${t.country}) = 2 and ${t.country} = upper(${t.country})`),
+    check("venues_name_check", sql`length(${t.name}) between 1 and 200`),
+    check("venues_version_check", sql`${t.version} >= 1`),
+  ],
+);
+
+/** Organizers allowed to run events at a venue (owners and admins always may). */
+export const venueAccess = sqliteTable(
+  "venue_access",
+  {
+    tenantId: text("tenant_id").notNull(),
+    venueId: text("venue_id").notNull(),
+    userId: text("user_id").notNull(),
+    grantedBy: text("granted_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.venueId, t.userId] }),
+    index("venue_access_user_idx").on(t.tenantId, t.userId),
+    foreignKey({ columns: [t.tenantId, t.venueId], foreignColumns: [venues.tenantId, venues.id] }).onDelete("cascade"),
+    foreignKey({ columns: [t.tenantId, t.userId], foreignColumns: [users.tenantId, users.id] }).onDelete("cascade"),
+  ],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    venueId: text("venue_id").notNull(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    shortDescription: text("short_description"),
+    status: text("status", { enum: EVENT_STATUSES }).notNull().default("DRAFT"),
+    statusReason: text("status_reason"),
+    statusChangedBy: text("status_changed_by"),
+    statusChangedAt: integer("status_changed_at"),
+    visibility: text("visibility", { enum: VISIBILITIES }).notNull().default("PUBLIC"),
+    isFeatured: integer("is_featured", { mode: "boolean" }).notNull().default(false),
+    priorityScore: integer("priority_score").notNull().default(0),
+    bannerImageUrl: text("banner_image_url"),
+    thumbnailImageUrl: text("thumbnail_image_url"),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    primaryCategoryId: text("primary_category_id"),
+    ageRestriction: integer("age_restriction"),
+    dressCode: text("dress_code"),
+    cancellationPolicy: text("cancellation_policy"),
+    refundPolicy: text("refund_policy"),
+    metaTitle: text("meta_title"),
+    metaDescription: text("meta_description"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    timezone: text("timezone").notNull(),
+    startsAt: integer("starts_at").notNull(),
+    endsAt: integer("ends_at").notNull(),
+    doorsOpenAt: integer("doors_open_at"),
+    salesStartAt: integer("sales_start_at"),
+    salesEndAt: integer("sales_end_at"),
+    royaltyBps: integer("royalty_bps").notNull().default(0),
+    version: integer("version").notNull().default(1),
+    // Id of the audit entry written with the last change; lets the audit insert in the
+    // same batch check that *its* update won (see EventsRepo.update).
+    lastChangeId: text("last_change_id"),
+    createdBy: text("created_by").notNull(),
+    updatedBy: text("updated_by"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    unique("events_tenant_id_unique").on(t.tenantId, t.id),
+    // Slugs are unique per venue among live events; a deleted event frees its slug.
+    uniqueIndex("events_venue_slug_unique").on(t.tenantId, t.venueId, t.slug).where(sql`deleted_at is null`),
+    index("events_tenant_start_idx").on(t.tenantId, t.startsAt, t.id),
+    index("events_status_due_idx").on(t.status, t.salesStartAt, t.startsAt, t.endsAt),
+    foreignKey({ columns: [t.tenantId, t.venueId], foreignColumns: [venues.tenantId, venues.id] }),
+    check("events_status_check", inList("status", EVENT_STATUSES)),
+    check("events_visibility_check", inList("visibility", VISIBILITIES)),
+    check("events_name_check", sql`length(${t.name}) between 1 and 300`),
+    check("events_slug_check", sql`length(${t.slug}) between 1 and 120`),
+    check("events_schedule_check", sql`${t.endsAt} > ${t.startsAt}`),
+    check("events_doors_check", sql`${t.doorsOpenAt} is null or ${t.doorsOpenAt} <= ${t.startsAt}`),
+    check(
+      "events_sales_window_check",
+      sql`${t.salesStartAt} is null or ${t.salesEndAt} is null or ${t.salesEndAt} > ${t.salesStartAt}`,
+    ),
+    check("events_sales_end_check", sql`${t.salesEndAt} is null or ${t.salesEndAt} <= ${t.endsAt}`),
+    check("events_royalty_check", sql`${t.royaltyBps} between 0 and 10000`),
+    check("events_age_check", sql`${t.ageRestriction} is null or ${t.ageRestriction} between 0 and 100`),
+    check("events_priority_check", sql`${t.priorityScore} between 0 and 1000`),
+    check("events_version_check", sql`${t.version} >= 1`),
+    check("events_tags_check", sql`json_valid(${t.tags}) and json_array_length(${t.tags}) <= 20`),
+    check("events_metadata_check", sql`json_valid(${t.metadata}) and length(${t.metadata}) <= 8192`),
+  ],
+);
+
+/**
+ * D1 outbox: messages committed in the same batch as the change that causes them and
+ * sent to their queue afterwards (right after the response, and by the cron for
+ * stragglers). Consumers dedupe on the message id, so a resend is harmless.
+ */
+export const OUTBOX_TOPICS = ["notifications"] as const;
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    topic: text("topic", { enum: OUTBOX_TOPICS }).notNull(),
+    body: text("body", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("outbox_pending_idx").on(t.sentAt, t.createdAt),
+    check("outbox_topic_check", inList("topic", OUTBOX_TOPICS)),
+    check("outbox_body_check", sql`json_valid(${t.body})`),
+  ],
+);
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type VenueRow = typeof venues.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

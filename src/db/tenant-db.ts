@@ -1,9 +1,11 @@
 import { TenantScope, type Db, type TenantId } from "./client";
 import { ApiKeysRepo } from "./repositories/api-keys";
 import { AuditLogRepo } from "./repositories/audit-log";
+import { EventsRepo } from "./repositories/events";
 import { OneTimeTokensRepo } from "./repositories/one-time-tokens";
 import { RefreshTokensRepo } from "./repositories/refresh-tokens";
 import { UsersRepo } from "./repositories/users";
+import { VenuesRepo } from "./repositories/venues";
 
 /** Every tenant-owned table, reachable only through a scope bound to one tenant. */
 export class TenantDb {
@@ -12,6 +14,8 @@ export class TenantDb {
   readonly oneTimeTokens: OneTimeTokensRepo;
   readonly apiKeys: ApiKeysRepo;
   readonly audit: AuditLogRepo;
+  readonly venues: VenuesRepo;
+  readonly events: EventsRepo;
 
   constructor(db: Db, tenantId: TenantId) {
     const scope = new TenantScope(db, tenantId);
@@ -20,5 +24,7 @@ export class TenantDb {
     this.oneTimeTokens = new OneTimeTokensRepo(scope);
     this.apiKeys = new ApiKeysRepo(scope);
     this.audit = new AuditLogRepo(scope);
+    this.venues = new VenuesRepo(scope);
+    this.events = new EventsRepo(scope);
   }
 }

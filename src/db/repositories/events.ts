@@ -1,0 +1,161 @@
+import { and, asc, eq, gte, isNull, lte, sql, type SQL } from "drizzle-orm";
+import type { PreparedAudit } from "../../audit/audit";
+import type { TenantScope } from "../client";
+import { afterCursor, toPage, type Cursor } from "../pagination";
+import { auditLog, events, outbox, tenants, type EventRow, type EventStatus } from "../schema";
+
+export type NewEvent = Omit<
+  EventRow,
+  "tenantId" | "version" | "lastChangeId" | "updatedBy" | "updatedAt" | "deletedAt" | "statusReason" | "statusChangedBy" | "statusChangedAt"
+>;
+export type EventChanges = Partial<Omit<EventRow, "id" | "tenantId" | "version" | "lastChangeId" | "createdBy" | "createdAt" | "deletedAt">>;
+
+export interface OutboxMessage {
+  id: string;
+  topic: "notifications";
+  body: Record<string, unknown>;
+}
+
+export interface EventListFilters {
+  status?: EventStatus;
+  venueId?: string;
+  from?: number;
+  to?: number;
+  tag?: string;
+  q?: string;
+  cursor?: Cursor;
+  limit: number;
+}
+
+export class SlugTakenError extends Error {
+  constructor() {
+    super("slug taken");
+    this.name = "SlugTakenError";
+  }
+}
+
+const isSlugConflict = (err: unknown) =>
+  /UNIQUE constraint failed: events\.tenant_id, events\.venue_id, events\.slug/.test(String((err as Error)?.message ?? err));
+
+/**
+ * Events in D1. Every write is one D1 batch (a transaction): the row change, its audit
+ * entry, any outbox message and the tenant's catalogue version bump. Writes to an existing
+ * event are compare-and-set on `version`; the dependent statements only take effect if
+ * *this* write won, checked through `last_change_id` (set to the audit entry's id), so a
+ * losing concurrent writer leaves no audit entry, message or bump behind.
+ */
+export class EventsRepo {
+  constructor(private readonly s: TenantScope) {}
+
+  private mine() {
+    return and(eq(events.tenantId, this.s.tenantId), isNull(events.deletedAt));
+  }
+
+  async findById(id: string): Promise<EventRow | undefined> {
+    return this.s.db.select().from(events).where(and(this.mine(), eq(events.id, id))).get();
+  }
+
+  async list(f: EventListFilters) {
+    const conditions: (SQL | undefined)[] = [
+      this.mine(),
+      f.status ? eq(events.status, f.status) : undefined,
+      f.venueId ? eq(events.venueId, f.venueId) : undefined,
+      f.from !== undefined ? gte(events.startsAt, f.from) : undefined,
+      f.to !== undefined ? lte(events.startsAt, f.to) : undefined,
+      f.tag ? sql`exists (select 1 from json_each(${events.tags}) where value = ${f.tag})` : undefined,
+      f.q ? sql`instr(lower(${events.name}), lower(${f.q})) > 0` : undefined,
+      afterCursor(f.cursor, events.startsAt, events.id, "asc"),
+    ];
+    const rows = await this.s.db
+      .select()
+      .from(events)
+      .where(and(...conditions))
+      .orderBy(asc(events.startsAt), asc(events.id))
+      .limit(f.limit + 1)
+      .all();
+    return toPage(rows, f.limit, (r) => r.startsAt);
+  }
+
+  async create(row: NewEvent, audit: PreparedAudit): Promise<EventRow> {
+    const tid = this.s.tenantId;
+    try {
+      const [inserted] = await this.s.db.batch([
+        this.s.db
+          .insert(events)
+          .values({ ...row, tenantId: tid, version: 1, lastChangeId: audit.id, updatedAt: row.createdAt })
+          .returning(),
+        this.s.db.insert(auditLog).values({ ...audit.entry, id: audit.id, tenantId: tid, createdAt: audit.createdAt }),
+        this.bumpCatalog(row.id, audit.id),
+      ]);
+      return inserted[0]!;
+    } catch (err) {
+      if (isSlugConflict(err)) throw new SlugTakenError();
+      throw err;
+    }
+  }
+
+  /**
+   * Compare-and-set update. Returns the new row, or null when `expectedVersion` is stale
+   * or the event is gone (the caller reads the current state to tell which).
+   */
+  async update(
+    id: string,
+    expectedVersion: number,
+    changes: EventChanges & { deletedAt?: number },
+    audit: PreparedAudit,
+    messages: OutboxMessage[] = [],
+  ): Promise<EventRow | null> {
+    const tid = this.s.tenantId;
+    const won = sql`exists (select 1 from ${events} where ${events.tenantId} = ${tid} and ${events.id} = ${id} and ${events.lastChangeId} = ${audit.id})`;
+    try {
+      const [updated] = await this.s.db.batch([
+        this.s.db
+          .update(events)
+          .set({ ...changes, version: sql`${events.version} + 1`, lastChangeId: audit.id })
+          .where(and(this.mine(), eq(events.id, id), eq(events.version, expectedVersion)))
+          .returning(),
+        this.s.db.run(sql`insert into ${auditLog} (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, ip, user_agent, details, created_at)
+          select ${audit.id}, ${tid}, ${audit.entry.actorType}, ${audit.entry.actorId}, ${audit.entry.action}, ${audit.entry.targetType}, ${audit.entry.targetId},
+                 ${audit.entry.requestId}, ${audit.entry.ip}, ${audit.entry.userAgent}, ${audit.entry.details ? JSON.stringify(audit.entry.details) : null}, ${audit.createdAt}
+          where ${won}`),
+        this.bumpCatalog(id, audit.id),
+        ...messages.map((m) =>
+          this.s.db.run(sql`insert into ${outbox} (id, tenant_id, topic, body, attempts, created_at)
+            select ${m.id}, ${tid}, ${m.topic}, ${JSON.stringify(m.body)}, 0, ${audit.createdAt} where ${won}`),
+        ),
+      ]);
+      return updated[0] ?? null;
+    } catch (err) {
+      if (isSlugConflict(err)) throw new SlugTakenError();
+      throw err;
+    }
+  }
+
+  /** Soft delete: the row stays for history and reports; the slug becomes free. */
+  async softDelete(id: string, expectedVersion: number, audit: PreparedAudit, messages: OutboxMessage[] = []) {
+    return this.update(id, expectedVersion, { deletedAt: audit.createdAt, updatedAt: audit.createdAt }, audit, messages);
+  }
+
+  /** Events whose slug collides within a venue (live events only). */
+  async slugTaken(venueId: string, slug: string, exceptId?: string): Promise<boolean> {
+    const row = await this.s.db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(this.mine(), eq(events.venueId, venueId), eq(events.slug, slug)))
+      .get();
+    return row !== undefined && row.id !== exceptId;
+  }
+
+  private bumpCatalog(eventId: string, changeId: string) {
+    const tid = this.s.tenantId;
+    return this.s.db
+      .update(tenants)
+      .set({ catalogVersion: sql`${tenants.catalogVersion} + 1` })
+      .where(
+        and(
+          eq(tenants.id, tid),
+          sql`exists (select 1 from ${events} where ${events.tenantId} = ${tid} and ${events.id} = ${eventId} and ${events.lastChangeId} = ${changeId})`,
+        ),
+      );
+  }
+}

@@ -1,0 +1,32 @@
+import type { TenantPrincipal } from "../auth/principal";
+import type { EventRow, VenueRow } from "../db/schema";
+import type { TenantDb } from "../db/tenant-db";
+import { AppError } from "../http/errors";
+
+const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
+
+/**
+ * The venue an event is created at or moved to must exist in the caller's tenant (a
+ * foreign or deleted venue reads as missing), and an organizer needs access to it.
+ * API keys with events:write act for the tenant and are not limited by venue.
+ */
+export async function usableVenue(p: TenantPrincipal, db: TenantDb, venueId: string): Promise<VenueRow> {
+  const venue = await db.venues.findById(venueId);
+  if (!venue) {
+    throw new AppError("VALIDATION_FAILED", "No such venue", { errors: [{ field: "body.venueId", message: "No such venue" }] });
+  }
+  if (p.kind === "user" && !isTenantAdmin(p) && !(await db.venues.hasAccess(venueId, p.userId))) {
+    throw new AppError("VENUE_ACCESS_DENIED", "You have no access to this venue");
+  }
+  return venue;
+}
+
+/** Who may change an event: its creator, tenant admins, organizers with access to its venue, scoped keys. */
+export async function assertCanManageEvent(p: TenantPrincipal, db: TenantDb, event: EventRow): Promise<void> {
+  if (p.kind === "api_key" || isTenantAdmin(p)) return;
+  if (p.userId === event.createdBy) return;
+  if (p.role === "organizer" && (await db.venues.hasAccess(event.venueId, p.userId))) return;
+  throw new AppError("FORBIDDEN", "Only the event's creator, tenant admins or organizers of its venue may change it");
+}
+
+export const principalId = (p: TenantPrincipal) => (p.kind === "user" ? p.userId : `api_key:${p.keyId}`);
