@@ -11,9 +11,13 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit-log";
 import { authRoutes } from "./routes/auth";
 import { liveRoutes, readyRoutes } from "./routes/health";
+import { eventStatusRoutes } from "./routes/event-status";
+import { eventRoutes } from "./routes/events";
 import { meRoutes } from "./routes/me";
 import { platformRoutes } from "./routes/platform-tenants";
+import { publicCatalogueRoutes } from "./routes/public-catalogue";
 import { userRoutes } from "./routes/users";
+import { venueRoutes } from "./routes/venues";
 
 export interface AppOptions {
   /** Injected clock (tests); defaults to Date.now. */
@@ -70,6 +74,10 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", apiKeyRoutes);
   app.route("/", auditRoutes);
   app.route("/", platformRoutes);
+  app.route("/", venueRoutes);
+  app.route("/", eventRoutes);
+  app.route("/", eventStatusRoutes);
+  app.route("/", publicCatalogueRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
