@@ -57,9 +57,11 @@ export interface PreparedAudit {
   createdAt: number;
 }
 
-/** Builds an audit entry from the request (actor, request id, ip, user agent) without writing it. */
-export function prepareAudit(c: Context<AppEnv>, input: AuditInput): PreparedAudit {
-  const now = c.var.now();
+/**
+ * Builds an audit entry from the request (actor, request id, ip, user agent) without writing it.
+ * `now` defaults to the request clock; pass the time the change itself records to keep them equal.
+ */
+export function prepareAudit(c: Context<AppEnv>, input: AuditInput, now: number = c.var.now()): PreparedAudit {
   const actor = input.actor ?? actorOf(c.var.principal as Principal | undefined);
   return {
     id: uuidv7(now),

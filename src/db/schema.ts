@@ -365,6 +365,35 @@ export const outbox = sqliteTable(
   ],
 );
 
+/**
+ * Domain events the notification consumer has processed, one row per outbox message:
+ * the consumer dedupes on `outbox_id`, so a message sent twice (a drain that crashed
+ * after sending, two drains racing) is acted on once.
+ */
+export const EVENT_NOTIFICATION_KINDS = ["event.status_changed"] as const;
+export const eventNotifications = sqliteTable(
+  "event_notifications",
+  {
+    outboxId: text("outbox_id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    kind: text("kind", { enum: EVENT_NOTIFICATION_KINDS }).notNull(),
+    toStatus: text("to_status", { enum: EVENT_STATUSES }).notNull(),
+    /** Ticket holders told (0 until tickets exist). */
+    recipients: integer("recipients").notNull(),
+    processedAt: integer("processed_at").notNull(),
+  },
+  (t) => [
+    index("event_notifications_event_idx").on(t.tenantId, t.eventId, t.processedAt),
+    foreignKey({ columns: [t.tenantId, t.eventId], foreignColumns: [events.tenantId, events.id] }),
+    check("event_notifications_kind_check", inList("kind", EVENT_NOTIFICATION_KINDS)),
+    check("event_notifications_to_status_check", inList("to_status", EVENT_STATUSES)),
+    check("event_notifications_recipients_check", sql`${t.recipients} >= 0`),
+  ],
+);
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -372,3 +401,4 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export type VenueRow = typeof venues.$inferSelect;
 export type EventRow = typeof events.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type EventNotificationRow = typeof eventNotifications.$inferSelect;

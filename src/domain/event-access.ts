@@ -29,4 +29,14 @@ export async function assertCanManageEvent(p: TenantPrincipal, db: TenantDb, eve
   throw new AppError("FORBIDDEN", "Only the event's creator, tenant admins or organizers of its venue may change it");
 }
 
+/**
+ * Who may delete an event: tenant admins, its creator and scoped keys. Unlike editing,
+ * venue access is not enough: an organizer cannot delete a colleague's event.
+ */
+export function assertCanDeleteEvent(p: TenantPrincipal, event: EventRow): void {
+  if (p.kind === "api_key" || isTenantAdmin(p)) return;
+  if (p.userId === event.createdBy) return;
+  throw new AppError("FORBIDDEN", "Only the event's creator or tenant admins may delete it");
+}
+
 export const principalId = (p: TenantPrincipal) => (p.kind === "user" ? p.userId : `api_key:${p.keyId}`);

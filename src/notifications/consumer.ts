@@ -1,15 +1,16 @@
-import { loadConfig } from "../config/env";
-import { createDb } from "../db/client";
+import { loadConfig, type ApiConfig } from "../config/env";
+import { createDb, type Db } from "../db/client";
 import { sentEmails } from "../db/schema";
 import { errorFields, log } from "../observability/logger";
-import { NotificationMessageSchema } from "./messages";
+import { handleEventStatusChanged } from "./event-status-changed";
+import { NotificationMessageSchema, type EmailMessage } from "./messages";
 import { renderEmail } from "./templates";
 
 /**
- * Notification queue consumer. With EMAIL_DELIVERY=sink (local, tests) each email
- * is stored in `sent_emails` keyed by the queue message id, so redelivery is a
- * no-op and tests can read what was "sent". With `log`, only metadata is logged:
- * bodies can hold one-time links. A real provider plugs in here.
+ * Notification queue consumer. Each message is handled on its own: a malformed one is
+ * acked and logged (never retried forever), a failing one is retried with backoff.
+ * Every kind is idempotent under redelivery: emails by queue message id, domain events
+ * by their outbox id.
  */
 export async function handleNotificationBatch(batch: MessageBatch<unknown>, env: object): Promise<void> {
   const config = loadConfig(env);
@@ -23,19 +24,34 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
     }
     const m = parsed.data;
     try {
-      const { subject, body } = renderEmail(m);
-      if (config.EMAIL_DELIVERY === "sink") {
-        await db
-          .insert(sentEmails)
-          .values({ id: msg.id, tenantId: m.tenantId, recipient: m.to, template: m.template, subject, body, createdAt: Date.now() })
-          .onConflictDoNothing()
-          .run();
+      if (m.kind === "email") {
+        await deliverEmail(db, config, msg.id, m);
+      } else {
+        const outcome = await handleEventStatusChanged(db, m, Date.now());
+        if (!outcome.processed) log("info", "event status change already processed", { messageId: msg.id, outboxId: m.outboxId });
       }
-      log("info", "email delivered", { messageId: msg.id, tenantId: m.tenantId, template: m.template, delivery: config.EMAIL_DELIVERY });
       msg.ack();
     } catch (err) {
-      log("error", "email delivery failed; will retry", { messageId: msg.id, attempts: msg.attempts, ...errorFields(err) });
+      log("error", "notification failed; will retry", { messageId: msg.id, kind: m.kind, attempts: msg.attempts, ...errorFields(err) });
       msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
     }
   }
+}
+
+/**
+ * With EMAIL_DELIVERY=sink (local, tests) each email is stored in `sent_emails` keyed
+ * by the queue message id, so redelivery is a no-op and tests can read what was "sent".
+ * With `log`, only metadata is logged: bodies can hold one-time links. A real provider
+ * plugs in here.
+ */
+async function deliverEmail(db: Db, config: ApiConfig, messageId: string, m: EmailMessage): Promise<void> {
+  const { subject, body } = renderEmail(m);
+  if (config.EMAIL_DELIVERY === "sink") {
+    await db
+      .insert(sentEmails)
+      .values({ id: messageId, tenantId: m.tenantId, recipient: m.to, template: m.template, subject, body, createdAt: Date.now() })
+      .onConflictDoNothing()
+      .run();
+  }
+  log("info", "email delivered", { messageId, tenantId: m.tenantId, template: m.template, delivery: config.EMAIL_DELIVERY });
 }

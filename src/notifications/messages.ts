@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { EVENT_STATUSES } from "../db/schema";
+import { UUID_PATTERN } from "../lib/ids";
 
 /**
  * The notification queue's message schema. Producers validate before sending and
@@ -15,9 +17,36 @@ export const EmailMessageSchema = z.strictObject({
 });
 export type EmailMessage = z.infer<typeof EmailMessageSchema>;
 
-export const NotificationMessageSchema = z.discriminatedUnion("kind", [EmailMessageSchema]);
+const Uuid = z.string().regex(UUID_PATTERN);
+const EpochMs = z.number().int().nonnegative();
+
+/**
+ * Domain event: an event moved to a status its ticket holders must hear about
+ * (POSTPONED, RESCHEDULED, CANCELLED). Produced only through the D1 outbox, which adds
+ * `outboxId`: the dedupe key, the same for every resend of the message.
+ */
+export const EventStatusChangedMessageSchema = z.strictObject({
+  kind: z.literal("event.status_changed"),
+  outboxId: Uuid,
+  tenantId: z.string().min(1),
+  eventId: Uuid,
+  from: z.enum(EVENT_STATUSES),
+  to: z.enum(EVENT_STATUSES),
+  reason: z.string().max(500),
+  /** When the change was committed (epoch ms). */
+  at: EpochMs,
+  /** The new times, on a reschedule (epoch ms). */
+  schedule: z.strictObject({ startsAt: EpochMs, endsAt: EpochMs, doorsOpenAt: EpochMs.nullable() }).optional(),
+});
+export type EventStatusChangedMessage = z.infer<typeof EventStatusChangedMessageSchema>;
+/** What the producer writes to the outbox; the drain adds the outbox id when sending. */
+export const EventStatusChangedOutboxBodySchema = EventStatusChangedMessageSchema.omit({ outboxId: true });
+export type EventStatusChangedOutboxBody = z.infer<typeof EventStatusChangedOutboxBodySchema>;
+
+export const NotificationMessageSchema = z.discriminatedUnion("kind", [EmailMessageSchema, EventStatusChangedMessageSchema]);
 export type NotificationMessage = z.infer<typeof NotificationMessageSchema>;
 
-export async function enqueueNotification(queue: Queue, message: NotificationMessage): Promise<void> {
-  await queue.send(NotificationMessageSchema.parse(message), { contentType: "json" });
+/** Emails go straight to the queue; domain events go through the outbox (src/outbox). */
+export async function enqueueNotification(queue: Queue, message: EmailMessage): Promise<void> {
+  await queue.send(EmailMessageSchema.parse(message), { contentType: "json" });
 }

@@ -107,8 +107,12 @@ export const CreateEventBody = z
   })
   .openapi("CreateEvent");
 
-/** PUT replaces the editable representation: omitted optional fields reset to their defaults. */
-export const ReplaceEventBody = CreateEventBody.extend({ version: VersionField }).openapi("ReplaceEvent");
+/**
+ * PUT replaces the editable representation: omitted optional fields reset to their defaults.
+ * Built from the shape rather than with `.extend()`: extending a registered schema renders
+ * as allOf[CreateEvent, {version}], and two strict objects under allOf admit no body at all.
+ */
+export const ReplaceEventBody = z.strictObject({ ...CreateEventBody.shape, version: VersionField }).openapi("ReplaceEvent");
 
 /** PATCH changes only the fields present. */
 export const PatchEventBody = z

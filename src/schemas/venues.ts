@@ -1,7 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import type { VenueRow } from "../db/schema";
-import { iso } from "./common";
+import { IdParam, iso, PageQuery } from "./common";
 import { TimeZone } from "./events";
+
+const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
+
+/** Two capitals naming a region ICU knows: "DE" yes; "de", "DEU", "XX", "ZZ" no. */
+function isCountryCode(code: string): boolean {
+  if (!/^[A-Z]{2}$/.test(code)) return false;
+  const name = regionNames.of(code);
+  return name !== undefined && name !== code && name !== "Unknown Region";
+}
 
 const venueFieldShape = {
   name: z.string().trim().min(1).max(200),
@@ -10,7 +19,10 @@ const venueFieldShape = {
   city: z.string().trim().min(1).max(100),
   region: z.string().trim().max(100).nullable(),
   postalCode: z.string().trim().max(20).nullable(),
-  country: z.string().regex(/^[A-Z]{2}$/, "ISO 3166-1 alpha-2 code, e.g. DE"),
+  country: z
+    .string()
+    .refine(isCountryCode, "must be an ISO 3166-1 alpha-2 country code in capitals, e.g. DE")
+    .openapi({ pattern: "^[A-Z]{2}$", example: "DE" }),
   timezone: TimeZone,
   capacity: z.number().int().min(1).max(1_000_000),
 };
@@ -74,4 +86,29 @@ export function toVenueDto(v: VenueRow): z.infer<typeof Venue> {
     createdAt: iso(v.createdAt)!,
     updatedAt: iso(v.updatedAt)!,
   };
+}
+
+export const VenueIdParams = z.strictObject({ venueId: IdParam("venueId") });
+export const VenueAccessParams = z.strictObject({ venueId: IdParam("venueId"), userId: IdParam("userId") });
+
+/** DELETE has no body: the version comes from If-Match or this query parameter. */
+export const DeleteVenueQuery = z.strictObject({
+  version: z.coerce.number().int().min(1).max(1_000_000_000).optional().openapi({
+    description: "The version being deleted (alternative to If-Match)",
+  }),
+});
+
+export const VenueListQuery = PageQuery;
+
+export const VenueAccessGrant = z
+  .object({
+    venueId: z.string(),
+    userId: z.string(),
+    grantedBy: z.string().openapi({ description: "User id of the granting admin, or api_key:<keyId>" }),
+    createdAt: z.string(),
+  })
+  .openapi("VenueAccessGrant");
+
+export function toVenueAccessDto(g: { venueId: string; userId: string; grantedBy: string; createdAt: number }): z.infer<typeof VenueAccessGrant> {
+  return { venueId: g.venueId, userId: g.userId, grantedBy: g.grantedBy, createdAt: iso(g.createdAt)! };
 }

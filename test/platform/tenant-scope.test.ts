@@ -51,3 +51,32 @@ describe("tenant-scoped data layer", () => {
     await expect(upperEmail.run()).rejects.toThrow(/CHECK/);
   });
 });
+
+describe("live-venue rule (migration 0003)", () => {
+  it("refuses an event at, or moved to, a soft-deleted venue even when the API check is bypassed", async () => {
+    const a = await createTenant();
+    const venue = (id: string, deletedAt: number | null) =>
+      env.DB.prepare(
+        "INSERT INTO venues (id, tenant_id, name, address_line1, city, country, timezone, capacity, created_by, created_at, updated_at, deleted_at) VALUES (?, ?, 'V', 'A', 'C', 'DE', 'Europe/Berlin', 10, 'x', 1, 1, ?)",
+      )
+        .bind(id, a.id, deletedAt)
+        .run();
+    const live = crypto.randomUUID();
+    const gone = crypto.randomUUID();
+    await venue(live, null);
+    await venue(gone, 5);
+    const insertEvent = (id: string, venueId: string) =>
+      env.DB.prepare(
+        "INSERT INTO events (id, tenant_id, venue_id, slug, name, timezone, starts_at, ends_at, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, 'E', 'Europe/Berlin', 10, 20, 'x', 1, 1)",
+      )
+        .bind(id, a.id, venueId, id.slice(0, 8))
+        .run();
+
+    await expect(insertEvent(crypto.randomUUID(), gone)).rejects.toThrow(/venue is deleted/);
+    const eventId = crypto.randomUUID();
+    await insertEvent(eventId, live);
+    await expect(env.DB.prepare("UPDATE events SET venue_id = ? WHERE id = ?").bind(gone, eventId).run()).rejects.toThrow(/venue is deleted/);
+    // Other edits of an event whose venue is live are untouched by the rule.
+    await env.DB.prepare("UPDATE events SET name = 'renamed' WHERE id = ?").bind(eventId).run();
+  });
+});

@@ -2,6 +2,11 @@ import { describe, expect, it } from "vitest";
 import { createApiKey, createTenant, registerUser, STRONG_PASSWORD, unique } from "../helpers/fixtures";
 import { call } from "../helpers/http";
 import { coveredOperations, describePlatformRouteSecurity, describeRouteSecurity, type SecurityWorld } from "../helpers/route-security";
+// Route groups keep their specs next to each other in ./specs; importing them here puts
+// them under the coverage test below.
+import "./specs/venues";
+import "./specs/events";
+import "./specs/event-status";
 
 /** Operations anyone may call. Adding one here is a security decision: say why in review. */
 const PUBLIC_OPERATIONS = new Set([
@@ -15,6 +20,9 @@ const PUBLIC_OPERATIONS = new Set([
   "POST /v1/auth/password-reset/request",
   "POST /v1/auth/password-reset/confirm",
   "POST /v1/auth/verify-email",
+  // The public catalogue: published, public events of a tenant named by its slug.
+  "GET /v1/public/{tenantSlug}/events",
+  "GET /v1/public/{tenantSlug}/events/{eventId}",
 ]);
 
 // The intended policy, spelled out rather than imported from the product, so widening a
@@ -210,10 +218,13 @@ describe("security coverage of the OpenAPI document", () => {
 
   it("really serves the public operations without credentials", async () => {
     for (const op of PUBLIC_OPERATIONS) {
-      const [method, path] = op.split(" ") as [string, string];
+      const [method, template] = op.split(" ") as [string, string];
+      // Templated paths get well-formed ids of nothing: they must answer 404, not 401.
+      const path = template.replace("{tenantSlug}", "no-such-tenant").replace("{eventId}", crypto.randomUUID());
       const res = await call(method, path, method === "POST" ? { body: {} } : {});
-      // GETs answer; POSTs reach body validation instead of an auth gate.
-      if (method === "GET") expect(res.status, `${op}: ${res.text}`).toBe(200);
+      if (method === "GET" && path !== template) expect([res.status, res.body?.code], op).toEqual([404, "NOT_FOUND"]);
+      else if (method === "GET") expect(res.status, `${op}: ${res.text}`).toBe(200);
+      // POSTs reach body validation instead of an auth gate.
       else expect([res.status, res.body?.code], op).toEqual([400, "VALIDATION_FAILED"]);
     }
   });

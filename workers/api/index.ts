@@ -1,8 +1,10 @@
 import { loadConfig } from "../../src/config/env";
 import { createDb } from "../../src/db/client";
-import { purgeSpentCredentials } from "../../src/db/repositories/maintenance";
+import { purgeSentOutbox, purgeSpentCredentials } from "../../src/db/repositories/maintenance";
+import { runAutoTransitions } from "../../src/events/auto-transitions";
 import { handleNotificationBatch } from "../../src/notifications/consumer";
-import { log } from "../../src/observability/logger";
+import { errorFields, log } from "../../src/observability/logger";
+import { drainOutbox } from "../../src/outbox/drain";
 import { createApp } from "./app";
 
 export { RateLimiter } from "../../durable-objects/rate-limiter";
@@ -12,10 +14,32 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
+  /**
+   * Every tick, with the controller's scheduledTime as the clock: clock-driven event
+   * transitions, then the outbox (their messages and any a request's drain left behind),
+   * then purges. Each job runs even if an earlier one failed; a failure still fails the
+   * invocation so it shows in the cron's history.
+   */
   async scheduled(controller, env) {
     const config = loadConfig(env);
-    const purged = await purgeSpentCredentials(createDb(config.DB), controller.scheduledTime);
-    log("info", "maintenance: purged spent credentials", { cron: controller.cron, ...purged });
+    const db = createDb(config.DB);
+    const now = controller.scheduledTime;
+    const jobs: [string, () => Promise<object>][] = [
+      ["auto-transitions", () => runAutoTransitions(db, now)],
+      ["outbox drain", () => drainOutbox(db, { notifications: config.NOTIFICATIONS }, now)],
+      ["purge spent credentials", () => purgeSpentCredentials(db, now)],
+      ["purge sent outbox", () => purgeSentOutbox(db, now)],
+    ];
+    const failed: string[] = [];
+    for (const [name, job] of jobs) {
+      try {
+        log("info", `maintenance: ${name}`, { cron: controller.cron, scheduledTime: now, ...(await job()) });
+      } catch (err) {
+        failed.push(name);
+        log("error", `maintenance: ${name} failed`, { cron: controller.cron, scheduledTime: now, ...errorFields(err) });
+      }
+    }
+    if (failed.length) throw new Error(`scheduled jobs failed: ${failed.join(", ")}`);
   },
 
   async queue(batch, env) {

@@ -32,4 +32,23 @@ export class AuditLogRepo {
       .all();
     return toPage(rows, opts.limit);
   }
+
+  /** One target's entries (e.g. an event's history), newest first; served by audit_log_target_idx. */
+  async listForTarget(targetType: string, targetId: string, cursor: Cursor | undefined, limit: number) {
+    const rows = await this.s.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.tenantId, this.s.tenantId),
+          eq(auditLog.targetType, targetType),
+          eq(auditLog.targetId, targetId),
+          afterCursor(cursor, auditLog.createdAt, auditLog.id, "desc"),
+        ),
+      )
+      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+      .limit(limit + 1)
+      .all();
+    return toPage(rows, limit);
+  }
 }

@@ -34,6 +34,16 @@ export class SlugTakenError extends Error {
   }
 }
 
+/** The venue was soft-deleted between the API's check and this write (trigger in migration 0003). */
+export class VenueGoneError extends Error {
+  constructor() {
+    super("venue is deleted");
+    this.name = "VenueGoneError";
+  }
+}
+
+const isVenueGone = (err: unknown) => /venue is deleted/.test(String((err as Error)?.message ?? err));
+
 const isSlugConflict = (err: unknown) =>
   /UNIQUE constraint failed: events\.tenant_id, events\.venue_id, events\.slug/.test(String((err as Error)?.message ?? err));
 
@@ -90,6 +100,7 @@ export class EventsRepo {
       return inserted[0]!;
     } catch (err) {
       if (isSlugConflict(err)) throw new SlugTakenError();
+      if (isVenueGone(err)) throw new VenueGoneError();
       throw err;
     }
   }
@@ -114,19 +125,23 @@ export class EventsRepo {
           .set({ ...changes, version: sql`${events.version} + 1`, lastChangeId: audit.id })
           .where(and(this.mine(), eq(events.id, id), eq(events.version, expectedVersion)))
           .returning(),
-        this.s.db.run(sql`insert into ${auditLog} (id, tenant_id, actor_type, actor_id, action, target_type, target_id, request_id, ip, user_agent, details, created_at)
-          select ${audit.id}, ${tid}, ${audit.entry.actorType}, ${audit.entry.actorId}, ${audit.entry.action}, ${audit.entry.targetType}, ${audit.entry.targetId},
-                 ${audit.entry.requestId}, ${audit.entry.ip}, ${audit.entry.userAgent}, ${audit.entry.details ? JSON.stringify(audit.entry.details) : null}, ${audit.createdAt}
+        // insert(...).select(sql), not db.run(sql): drizzle's D1 batch cannot bind the
+        // parameters of a raw db.run() statement (TypeError "reading 'bind'"). The select
+        // lists every column in the table's declared order, which is what drizzle inserts.
+        this.s.db.insert(auditLog).select(sql`select ${audit.id}, ${tid}, ${audit.entry.actorType}, ${audit.entry.actorId}, ${audit.entry.action},
+                 ${audit.entry.targetType}, ${audit.entry.targetId}, ${audit.entry.requestId}, ${audit.entry.ip}, ${audit.entry.userAgent},
+                 ${audit.entry.details ? JSON.stringify(audit.entry.details) : null}, ${audit.createdAt}
           where ${won}`),
         this.bumpCatalog(id, audit.id),
         ...messages.map((m) =>
-          this.s.db.run(sql`insert into ${outbox} (id, tenant_id, topic, body, attempts, created_at)
-            select ${m.id}, ${tid}, ${m.topic}, ${JSON.stringify(m.body)}, 0, ${audit.createdAt} where ${won}`),
+          // Columns: id, tenant_id, topic, body, attempts, last_error, created_at, sent_at.
+          this.s.db.insert(outbox).select(sql`select ${m.id}, ${tid}, ${m.topic}, ${JSON.stringify(m.body)}, 0, null, ${audit.createdAt}, null where ${won}`),
         ),
       ]);
       return updated[0] ?? null;
     } catch (err) {
       if (isSlugConflict(err)) throw new SlugTakenError();
+      if (isVenueGone(err)) throw new VenueGoneError();
       throw err;
     }
   }

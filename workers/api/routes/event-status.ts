@@ -1,4 +1,117 @@
-import { createRouter } from "../../../src/http/openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { prepareAudit } from "../../../src/audit/audit";
+import { guard, tenantOf } from "../../../src/auth/authenticate";
+import type { TenantPrincipal } from "../../../src/auth/principal";
+import { assertCanManageEvent, principalId } from "../../../src/domain/event-access";
+import { planStatusChange, type StatusChangeRequest } from "../../../src/domain/event-transitions";
+import { commitStatusChange } from "../../../src/events/status-change";
+import type { AppEnv } from "../../../src/http/context";
+import { AppError } from "../../../src/http/errors";
+import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody } from "../../../src/http/openapi";
+import { etagOf, expectedVersion, staleVersion } from "../../../src/http/preconditions";
+import { drainOutbox } from "../../../src/outbox/drain";
+import { IdParam } from "../../../src/schemas/common";
+import { Event, StatusChangeBody, toEventDto } from "../../../src/schemas/events";
 
-// Placeholder router: filled in by the events issue (issue 3).
-export const eventStatusRoutes = createRouter();
+const EventIdParams = z.strictObject({ eventId: IdParam("eventId") });
+
+export type StatusChangeInput = z.infer<typeof StatusChangeBody>;
+
+export const changeEventStatus = createRoute({
+  method: "post",
+  path: "/v1/events/{eventId}/status",
+  tags: ["Events"],
+  security: bearerAuth,
+  summary: "Move an event to another status",
+  description: [
+    "Moves the event along its status machine. Send the version you saw as `If-Match` (its ETag) or `version`.",
+    "An illegal move answers 409 INVALID_TRANSITION with `currentStatus` and the `allowed` next states.",
+    "Approving or rejecting an event under review (REVIEW → APPROVED / DRAFT) is for owners and admins only; API keys count as non-admins.",
+    "RESCHEDULED requires `schedule` (the new times); no other target accepts one.",
+    "POSTPONED, RESCHEDULED and CANCELLED notify the event's ticket holders.",
+  ].join(" "),
+  middleware: guard({ roles: ["owner", "admin", "organizer"], scopes: ["events:write"] }),
+  request: {
+    params: EventIdParams,
+    headers: z.object({ "if-match": z.string().max(64).optional().openapi({ example: '"v3"' }) }),
+    body: jsonBody(StatusChangeBody),
+  },
+  responses: {
+    200: {
+      description: "The event after the change",
+      headers: z.object({ ETag: z.string().openapi({ example: '"v4"' }) }),
+      content: { "application/json": { schema: Event } },
+    },
+    ...errorResponses(
+      ...AUTH_ERRORS,
+      ...BODY_ERRORS,
+      "NOT_FOUND",
+      "INVALID_TRANSITION",
+      "VERSION_CONFLICT",
+      "PRECONDITION_FAILED",
+      "PRECONDITION_REQUIRED",
+    ),
+  },
+});
+
+const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
+
+function toRequest(body: StatusChangeInput): StatusChangeRequest {
+  const s = body.schedule;
+  return {
+    to: body.to,
+    reason: body.reason,
+    schedule: s && {
+      startsAt: Date.parse(s.startsAt),
+      endsAt: Date.parse(s.endsAt),
+      doorsOpenAt: s.doorsOpenAt === undefined ? undefined : s.doorsOpenAt === null ? null : Date.parse(s.doorsOpenAt),
+    },
+  };
+}
+
+/** Sends the committed domain event now rather than at the next cron tick. */
+function drainAfterResponse(c: Context<AppEnv>) {
+  const drain = drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, c.var.now());
+  try {
+    c.executionCtx.waitUntil(drain);
+  } catch {
+    return drain; // no execution context (direct app.request without one): drain inline
+  }
+}
+
+export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async (c) => {
+  const { principal, db } = tenantOf(c);
+  const eventId = c.req.valid("param").eventId;
+  const body = c.req.valid("json");
+  const version = expectedVersion(c, body.version);
+
+  const event = await db.events.findById(eventId);
+  if (!event) throw new AppError("NOT_FOUND", "No such event");
+  await assertCanManageEvent(principal, db, event);
+  if (event.version !== version) throw staleVersion(c, event.version);
+
+  const now = c.var.now();
+  const actor = { isAdmin: isTenantAdmin(principal), id: principalId(principal) };
+  const planned = planStatusChange(event, toRequest(body), actor, now);
+  if (!planned.ok) {
+    if (planned.code === "VALIDATION_FAILED") throw new AppError("VALIDATION_FAILED", "The status change is invalid", { errors: planned.errors });
+    if (planned.code === "FORBIDDEN") throw new AppError("FORBIDDEN", "Only owners and admins approve or reject an event under review");
+    throw new AppError("INVALID_TRANSITION", `An event in ${event.status} cannot move to ${body.to}`, {
+      currentStatus: event.status,
+      allowed: planned.allowed,
+    });
+  }
+
+  const audit = prepareAudit(c, { action: "event.status_changed", targetType: "event", targetId: event.id, details: planned.plan.details }, now);
+  const committed = await commitStatusChange(db, event, version, planned.plan, audit);
+  if (!committed.row) {
+    const current = await db.events.findById(eventId);
+    if (!current) throw new AppError("NOT_FOUND", "No such event");
+    throw staleVersion(c, current.version);
+  }
+  if (committed.messages > 0) await drainAfterResponse(c);
+
+  c.header("etag", etagOf(committed.row.version));
+  return c.json(toEventDto(committed.row), 200);
+});
