@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { PreparedAudit } from "../../audit/audit";
 import type { TenantScope } from "../client";
+import { insertIf } from "../insert-if";
 import { afterCursor, toPage, type Cursor } from "../pagination";
 import { auditLog, events, outbox, tenants, type EventRow, type EventStatus } from "../schema";
 
@@ -125,17 +126,10 @@ export class EventsRepo {
           .set({ ...changes, version: sql`${events.version} + 1`, lastChangeId: audit.id })
           .where(and(this.mine(), eq(events.id, id), eq(events.version, expectedVersion)))
           .returning(),
-        // insert(...).select(sql), not db.run(sql): drizzle's D1 batch cannot bind the
-        // parameters of a raw db.run() statement (TypeError "reading 'bind'"). The select
-        // lists every column in the table's declared order, which is what drizzle inserts.
-        this.s.db.insert(auditLog).select(sql`select ${audit.id}, ${tid}, ${audit.entry.actorType}, ${audit.entry.actorId}, ${audit.entry.action},
-                 ${audit.entry.targetType}, ${audit.entry.targetId}, ${audit.entry.requestId}, ${audit.entry.ip}, ${audit.entry.userAgent},
-                 ${audit.entry.details ? JSON.stringify(audit.entry.details) : null}, ${audit.createdAt}
-          where ${won}`),
+        insertIf(this.s.db, auditLog, tid, { ...audit.entry, id: audit.id, tenantId: tid, createdAt: audit.createdAt }, won),
         this.bumpCatalog(id, audit.id),
         ...messages.map((m) =>
-          // Columns: id, tenant_id, topic, body, attempts, last_error, created_at, sent_at.
-          this.s.db.insert(outbox).select(sql`select ${m.id}, ${tid}, ${m.topic}, ${JSON.stringify(m.body)}, 0, null, ${audit.createdAt}, null where ${won}`),
+          insertIf(this.s.db, outbox, tid, { ...m, tenantId: tid, attempts: 0, createdAt: audit.createdAt }, won),
         ),
       ]);
       return updated[0] ?? null;

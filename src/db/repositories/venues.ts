@@ -1,7 +1,8 @@
-import { and, asc, count, eq, getTableColumns, isNull, notInArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, isNull, notInArray, sql, type SQL } from "drizzle-orm";
 import type { PreparedAudit } from "../../audit/audit";
 import { isTerminal } from "../../domain/event-status";
 import type { TenantScope } from "../client";
+import { insertIf } from "../insert-if";
 import { afterCursor, toPage, type Cursor } from "../pagination";
 import { auditLog, EVENT_STATUSES, events, tenants, venueAccess, venues, type VenueRow } from "../schema";
 
@@ -147,23 +148,9 @@ export class VenuesRepo {
     return updated[0] ?? null;
   }
 
-  /**
-   * `insert into audit_log select <entry> where <condition>`. Built with the query builder
-   * (one selected field per column, in table order, each encoded by its column) because
-   * drizzle's D1 batch cannot run raw `db.run(sql)` statements that carry parameters.
-   */
   private auditIf(audit: PreparedAudit, condition: SQL) {
-    const row: Record<string, unknown> = { ...audit.entry, id: audit.id, tenantId: this.s.tenantId, createdAt: audit.createdAt };
-    const columns = getTableColumns(auditLog);
-    const fields = Object.fromEntries(
-      Object.entries(columns).map(([key, column]) => [key, sql`${sql.param(row[key] ?? null, column)}`.as(key)]),
-    ) as { [K in keyof typeof columns]: SQL.Aliased };
-    return this.s.db.insert(auditLog).select(
-      this.s.db
-        .select(fields)
-        .from(tenants)
-        .where(and(eq(tenants.id, this.s.tenantId), condition)),
-    );
+    const tid = this.s.tenantId;
+    return insertIf(this.s.db, auditLog, tid, { ...audit.entry, id: audit.id, tenantId: tid, createdAt: audit.createdAt }, condition);
   }
 
   private liveEventsAt(venueId: string) {
