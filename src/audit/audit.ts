@@ -45,6 +45,12 @@ export interface AuditInput {
   details?: Record<string, unknown>;
   /** Defaults to the request's principal; login attempts name the user explicitly. */
   actor?: { actorType: "platform" | "user" | "api_key" | "system" | "anonymous"; actorId: string | null };
+  /**
+   * Details are the tenant's own resource data (an event's before/after diff), stored as
+   * sent: redacting keys like `token` there would falsify the history. Never set it for
+   * details that may hold credentials.
+   */
+  verbatim?: boolean;
 }
 
 export function clientIp(c: Context<AppEnv>): string | null {
@@ -75,7 +81,7 @@ export function prepareAudit(c: Context<AppEnv>, input: AuditInput, now: number 
       ip: clientIp(c),
       userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
       // Belt and braces: details never carry secrets even if a caller passes one.
-      details: input.details ? (redact(input.details) as Record<string, unknown>) : null,
+      details: input.details ? (input.verbatim ? input.details : (redact(input.details) as Record<string, unknown>)) : null,
     },
   };
 }

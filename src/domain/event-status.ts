@@ -10,9 +10,9 @@ export const TRANSITIONS: Readonly<Record<EventStatus, readonly EventStatus[]>> 
   DRAFT: ["REVIEW", "PUBLISHED"],
   REVIEW: ["APPROVED", "DRAFT"],
   APPROVED: ["PUBLISHED"],
-  PUBLISHED: ["ON_SALE", "CANCELLED", "POSTPONED", "RESCHEDULED"],
+  PUBLISHED: ["ON_SALE", "IN_PROGRESS", "CANCELLED", "POSTPONED", "RESCHEDULED"],
   ON_SALE: ["SOLD_OUT", "SALES_PAUSED", "IN_PROGRESS", "CANCELLED", "POSTPONED", "RESCHEDULED"],
-  SALES_PAUSED: ["ON_SALE", "CANCELLED", "POSTPONED", "RESCHEDULED"],
+  SALES_PAUSED: ["ON_SALE", "IN_PROGRESS", "CANCELLED", "POSTPONED", "RESCHEDULED"],
   SOLD_OUT: ["ON_SALE", "IN_PROGRESS", "CANCELLED", "POSTPONED", "RESCHEDULED"],
   IN_PROGRESS: ["COMPLETED", "CANCELLED"],
   POSTPONED: ["PUBLISHED", "RESCHEDULED", "CANCELLED"],
@@ -43,6 +43,17 @@ export const PUBLICLY_LISTED: readonly EventStatus[] = [
 
 export const isTerminal = (s: EventStatus) => TRANSITIONS[s].length === 0;
 
+/**
+ * States in which schedule, time zone and venue may be edited directly. Once an event is
+ * public (and until it is postponed) those change only through RESCHEDULED, which tells
+ * ticket holders; a silent PATCH would not.
+ */
+export const SCHEDULE_EDITABLE: readonly EventStatus[] = ["DRAFT", "REVIEW", "APPROVED", "POSTPONED"];
+export const SCHEDULE_FIELDS = ["startsAt", "endsAt", "doorsOpenAt", "timezone", "venueId"] as const;
+
+/** Events that may be deleted: never published, or over. Live ones are cancelled instead. */
+export const DELETABLE: readonly EventStatus[] = ["DRAFT", "REVIEW", "APPROVED", "COMPLETED", "CANCELLED"];
+
 export type TransitionVerdict =
   | { ok: true }
   | { ok: false; code: "INVALID_TRANSITION"; allowed: readonly EventStatus[] }
@@ -72,18 +83,22 @@ export interface TimedEvent {
 
 /**
  * The transition the clock makes due at `now`, or null. Applied repeatedly by the cron
- * until null, so an event the cron missed for a while still walks through every state
- * (PUBLISHED → ON_SALE → IN_PROGRESS → COMPLETED), each step recorded.
+ * until null, so an event the cron missed for a while still reaches the state its times
+ * call for (a published event whose sales window passed unseen goes straight to
+ * IN_PROGRESS at its start, then COMPLETED), each step recorded. POSTPONED and
+ * RESCHEDULED wait for a person: their old times no longer mean anything.
  */
 export function dueTransition(e: TimedEvent, now: number): EventStatus | null {
   switch (e.status) {
     case "PUBLISHED":
-      if (e.salesStartAt !== null && now >= e.salesStartAt && now < e.startsAt && (e.salesEndAt === null || now < e.salesEndAt)) {
+      if (now >= e.startsAt) return "IN_PROGRESS";
+      if (e.salesStartAt !== null && now >= e.salesStartAt && (e.salesEndAt === null || now < e.salesEndAt)) {
         return "ON_SALE";
       }
       return null;
     case "ON_SALE":
     case "SOLD_OUT":
+    case "SALES_PAUSED":
       return now >= e.startsAt ? "IN_PROGRESS" : null;
     case "IN_PROGRESS":
       return now >= e.endsAt ? "COMPLETED" : null;

@@ -24,7 +24,7 @@ import {
   toRowValues,
 } from "./event-edit";
 import { assertValidSchedule } from "./event-schedule";
-import { isTerminal } from "./event-status";
+import { DELETABLE, isTerminal, SCHEDULE_EDITABLE, SCHEDULE_FIELDS } from "./event-status";
 import { slugCandidates, slugify } from "./slug";
 
 /**
@@ -105,9 +105,15 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
 
   const { changes, diff } = diffEvents(current, next);
   if (Object.keys(diff).length === 0) return current;
+  const locked = SCHEDULE_FIELDS.filter((f) => f in diff);
+  if (locked.length && !SCHEDULE_EDITABLE.includes(current.status)) {
+    throw new AppError("SCHEDULE_LOCKED", `A ${current.status} event changes ${locked.join(", ")} through POST /v1/events/${id}/status with to=RESCHEDULED (or after postponing it)`, {
+      errors: locked.map((f) => ({ field: `body.${f}`, message: "locked while the event is published" })),
+    });
+  }
   if ((diff.slug || diff.venueId) && (await db.events.slugTaken(next.venueId, next.slug, id))) throw slugTaken(next.slug);
 
-  const audit = prepareAudit(c, { action: "event.updated", targetType: "event", targetId: id, details: { changes: diff } });
+  const audit = prepareAudit(c, { action: "event.updated", targetType: "event", targetId: id, details: { changes: diff }, verbatim: true });
   let updated: EventRow | null;
   try {
     updated = await db.events.update(id, expected, { ...changes, updatedAt: audit.createdAt, updatedBy: principalId(principal) }, audit);
@@ -135,8 +141,11 @@ export async function deleteEvent(c: Ctx, id: string, queryVersion: number | und
   const current = await findEvent(db, id);
   assertCanDeleteEvent(principal, current);
   if (current.version !== expected) throw staleVersion(c, current.version);
-  // TODO(sales issues): refuse deleting an event with sold tickets; it must be cancelled
-  // (which refunds and notifies holders) instead. Until tickets exist there is nothing to protect.
+  // A published event may have buyers and is in the catalogue: it is cancelled (which
+  // notifies holders, and refunds once sales exist), never silently deleted.
+  if (!DELETABLE.includes(current.status)) {
+    throw new AppError("EVENT_NOT_DELETABLE", `A ${current.status} event cannot be deleted; cancel it instead`, { currentStatus: current.status });
+  }
   const audit = prepareAudit(c, {
     action: "event.deleted",
     targetType: "event",

@@ -23,6 +23,8 @@ export const ERROR_CATALOG = {
   SLUG_TAKEN: { status: 409, title: "Slug already used at this venue" },
   INVALID_TRANSITION: { status: 409, title: "Status transition not allowed" },
   VERSION_CONFLICT: { status: 409, title: "The resource was changed by someone else" },
+  SCHEDULE_LOCKED: { status: 409, title: "Schedule and venue of a published event change through a reschedule" },
+  EVENT_NOT_DELETABLE: { status: 409, title: "Only unpublished or finished events can be deleted" },
   PRECONDITION_FAILED: { status: 412, title: "If-Match does not match the current version" },
   PRECONDITION_REQUIRED: { status: 428, title: "Send If-Match or the version you are updating" },
   VENUE_ACCESS_DENIED: { status: 403, title: "No access to this venue" },

@@ -50,7 +50,8 @@ describe("which events the public catalogue shows", () => {
       privatePublished: { path: ["PUBLISHED"], visibility: "PRIVATE" },
       unlistedPublished: { path: ["PUBLISHED"], visibility: "UNLISTED" },
       unlistedDraft: { path: [], visibility: "UNLISTED" },
-      deletedPublished: { path: ["PUBLISHED"], deleted: true },
+      // A live event cannot be deleted (it is cancelled instead); a cancelled one can, and must stay hidden.
+      deletedPublished: { path: ["PUBLISHED", "CANCELLED"], deleted: true },
     } as const;
     let hour = 0;
     for (const [label, seed] of Object.entries(seeds)) {

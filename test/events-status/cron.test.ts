@@ -94,6 +94,20 @@ describe("cron: clock-driven transitions", () => {
     expect(await readEvent(tenant.id, opening.id)).toMatchObject({ status: "ON_SALE", version: 2 });
   });
 
+  it("starts events whose sales never opened or are paused, so nothing is stuck before IN_PROGRESS", async () => {
+    const T = nextBase();
+    // A 5-minute cron can miss a sales window that opens minutes before the start.
+    const missedWindow = await seed({ status: "PUBLISHED", salesStartAt: T - 2 * HOUR, salesEndAt: T - HOUR, startsAt: T - 30 * 60_000, endsAt: T + HOUR });
+    const paused = await seed({ status: "SALES_PAUSED", salesStartAt: T - DAY, startsAt: T - 60_000, endsAt: T + HOUR });
+    await runCron(T);
+    expect(await readEvent(tenant.id, missedWindow.id)).toMatchObject({ status: "IN_PROGRESS", version: 2 });
+    expect(await history(missedWindow.id)).toEqual(["PUBLISHED>IN_PROGRESS by system: event started"]);
+    expect(await readEvent(tenant.id, paused.id)).toMatchObject({ status: "IN_PROGRESS", version: 2 });
+    await runCron(T + 2 * HOUR);
+    expect(await readEvent(tenant.id, missedWindow.id)).toMatchObject({ status: "COMPLETED", version: 3 });
+    expect(await readEvent(tenant.id, paused.id)).toMatchObject({ status: "COMPLETED", version: 3 });
+  });
+
   it("is idempotent: running again at the same time changes nothing and records nothing", async () => {
     const T = nextBase();
     const events = [
@@ -132,7 +146,7 @@ describe("cron: clock-driven transitions", () => {
       ["sales window already closed", { status: "PUBLISHED", salesStartAt: T - 2 * HOUR, salesEndAt: T, startsAt: T + DAY }],
       ["on sale, not started", { status: "ON_SALE", startsAt: T + 1, endsAt: T + HOUR }],
       ["in progress, not over", { status: "IN_PROGRESS", startsAt: T - HOUR, endsAt: T + 1 }],
-      ...(["DRAFT", "REVIEW", "APPROVED", "SALES_PAUSED", "POSTPONED", "RESCHEDULED", "CANCELLED", "COMPLETED"] as EventStatus[]).map(
+      ...(["DRAFT", "REVIEW", "APPROVED", "POSTPONED", "RESCHEDULED", "CANCELLED", "COMPLETED"] as EventStatus[]).map(
         (status): [string, SeedOptions] => [`${status}, all times past`, { status, ...past }],
       ),
     ];

@@ -9,13 +9,8 @@ import { events, type EventRow } from "../schema";
  */
 export async function findDueEvents(db: Db, now: number, afterId: string | null, limit: number): Promise<EventRow[]> {
   const due = or(
-    and(
-      eq(events.status, "PUBLISHED"),
-      lte(events.salesStartAt, now),
-      gt(events.startsAt, now),
-      or(isNull(events.salesEndAt), gt(events.salesEndAt, now)),
-    ),
-    and(inArray(events.status, ["ON_SALE", "SOLD_OUT"]), lte(events.startsAt, now)),
+    and(eq(events.status, "PUBLISHED"), lte(events.salesStartAt, now), or(isNull(events.salesEndAt), gt(events.salesEndAt, now))),
+    and(inArray(events.status, ["PUBLISHED", "ON_SALE", "SOLD_OUT", "SALES_PAUSED"]), lte(events.startsAt, now)),
     and(eq(events.status, "IN_PROGRESS"), lte(events.endsAt, now)),
   );
   return db
