@@ -1,0 +1,116 @@
+/**
+ * The contract between the API worker and the EventInventory Durable Object (one per
+ * event, named `${tenantId}:${eventId}`). The DO is the single writer of everything that
+ * decides whether a sale may happen (ARCHITECTURE.md "Who owns which state"): the sales
+ * gate, tier capacities and price rules in force, held/sold counts, holds and their
+ * expiry, per-buyer counts and idempotency records of event-scoped writes.
+ *
+ * RPC results are plain data: errors come back as `{ ok: false, code, ... }` values with
+ * codes from src/http/errors.ts (exceptions lose their class across RPC), and the route
+ * turns them into problem details.
+ */
+import type { EventStatus } from "../db/schema";
+import type { ErrorCode } from "../http/errors";
+import type { PriceQuote, PriceRules } from "../domain/pricing";
+
+export const inventoryName = (tenantId: string, eventId: string) => `${tenantId}:${eventId}`;
+
+/** What the event's D1 row says about selling, pushed to the DO on every status change. */
+export interface GateState {
+  status: EventStatus;
+  /** events.version of the change; older pushes are ignored, so order of arrival does not matter. */
+  eventVersion: number;
+  salesStartAt: number | null;
+  salesEndAt: number | null;
+  startsAt: number;
+}
+
+export interface TierConfig extends PriceRules {
+  tierId: string;
+  name: string;
+  capacity: number;
+  minPerOrder: number;
+  maxPerOrder: number;
+  /** Most tickets of this tier one buyer may hold + buy for the event. */
+  maxPerBuyer: number;
+  salesStartAt: number | null;
+  salesEndAt: number | null;
+}
+
+export interface TierCounts {
+  tierId: string;
+  capacity: number;
+  held: number;
+  sold: number;
+}
+
+export interface TierAvailability {
+  tierId: string;
+  name: string;
+  available: number;
+  soldOut: boolean;
+  onSale: boolean;
+}
+
+export interface HoldItem {
+  tierId: string;
+  quantity: number;
+}
+
+export interface HoldLine extends HoldItem {
+  quote: PriceQuote;
+}
+
+export interface HoldDto {
+  holdId: string;
+  eventId: string;
+  status: "active" | "released" | "expired" | "converted";
+  items: HoldLine[];
+  currency: string;
+  totalMinor: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface InventoryProblem {
+  ok: false;
+  code: ErrorCode;
+  detail: string;
+  extras?: Record<string, unknown>;
+}
+
+export type InventoryResult<T> = { ok: true; value: T } | InventoryProblem;
+
+/** Identity of an idempotent call (IETF Idempotency-Key draft): scoped to tenant + principal. */
+export interface IdempotencyInput {
+  /** `${tenantId}:${principalId}:${Idempotency-Key}` */
+  scopedKey: string;
+  /** SHA-256 of method + path + canonical body: a different body under the same key is 422. */
+  requestHash: string;
+}
+
+/**
+ * The stored (or fresh) outcome of an idempotent call. `replayed` marks a response served
+ * from the record; the route adds `Idempotency-Replayed: true` then.
+ */
+export type IdempotentOutcome<T> =
+  | { kind: "response"; replayed: boolean; status: number; result: InventoryResult<T> }
+  | { kind: "in_flight" }
+  | { kind: "key_reused" };
+
+export interface HoldRequest extends IdempotencyInput {
+  buyerId: string;
+  items: HoldItem[];
+  now: number;
+  ttlMs: number;
+}
+
+export interface ReleaseRequest extends IdempotencyInput {
+  buyerId: string;
+  holdId: string;
+  now: number;
+}
+
+/** Idempotency records live at least this long (the draft suggests 24 h). */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+export const DEFAULT_HOLD_TTL_MS = 10 * 60_000;
