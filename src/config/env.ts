@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { EventInventory } from "../../durable-objects/event-inventory";
 import type { RateLimiter } from "../../durable-objects/rate-limiter";
 
 /**
@@ -52,12 +53,15 @@ export const ApiEnvSchema = z.object({
       .filter(Boolean),
   ),
   MAX_BODY_BYTES: positiveIntString.max(10 * 1024 * 1024),
+  /** How long a hold keeps its seats before the DO's alarm gives them back. */
+  HOLD_TTL_SECONDS: positiveIntString.min(60).max(3600),
   EMAIL_DELIVERY: z.enum(["sink", "log"]),
   PUBLIC_APP_URL: z.string().url(),
   PLATFORM_ADMIN_KEY: z.string().min(32, "PLATFORM_ADMIN_KEY must be at least 32 characters"),
   JWT_SIGNING_KEYS: signingKeys,
   DB: binding<D1Database>("DB", "prepare"),
   RATE_LIMITER: binding<DurableObjectNamespace<RateLimiter>>("RATE_LIMITER", "idFromName"),
+  EVENT_INVENTORY: binding<DurableObjectNamespace<EventInventory>>("EVENT_INVENTORY", "idFromName"),
   NOTIFICATIONS: binding<Queue>("NOTIFICATIONS", "send"),
 });
 

@@ -4,6 +4,7 @@ import { AuditLogRepo } from "./repositories/audit-log";
 import { EventsRepo } from "./repositories/events";
 import { OneTimeTokensRepo } from "./repositories/one-time-tokens";
 import { RefreshTokensRepo } from "./repositories/refresh-tokens";
+import { TiersRepo } from "./repositories/tiers";
 import { UsersRepo } from "./repositories/users";
 import { VenuesRepo } from "./repositories/venues";
 
@@ -16,6 +17,7 @@ export class TenantDb {
   readonly audit: AuditLogRepo;
   readonly venues: VenuesRepo;
   readonly events: EventsRepo;
+  readonly tiers: TiersRepo;
 
   constructor(db: Db, tenantId: TenantId) {
     const scope = new TenantScope(db, tenantId);
@@ -26,5 +28,6 @@ export class TenantDb {
     this.audit = new AuditLogRepo(scope);
     this.venues = new VenuesRepo(scope);
     this.events = new EventsRepo(scope);
+    this.tiers = new TiersRepo(scope);
   }
 }

@@ -2,6 +2,7 @@ import type { TenantPrincipal } from "../auth/principal";
 import type { EventRow, VenueRow } from "../db/schema";
 import type { TenantDb } from "../db/tenant-db";
 import { AppError } from "../http/errors";
+import { PUBLICLY_LISTED } from "./event-status";
 
 const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
 
@@ -40,3 +41,19 @@ export function assertCanDeleteEvent(p: TenantPrincipal, event: EventRow): void 
 }
 
 export const principalId = (p: TenantPrincipal) => (p.kind === "user" ? p.userId : `api_key:${p.keyId}`);
+
+/** Roles that work on the tenant's events and see them in every status. */
+const EVENT_STAFF: readonly string[] = ["owner", "admin", "organizer", "scanner"];
+
+/**
+ * The event as a sale-path caller may see it: staff and API keys see every event of the
+ * tenant; customers only events the public could see (a publicly listed status), so a
+ * draft's tiers and prices do not leak to buyers. Anything else is the same 404 as a
+ * missing or foreign id.
+ */
+export async function visibleEvent(p: TenantPrincipal, db: TenantDb, eventId: string): Promise<EventRow> {
+  const event = await db.events.findById(eventId);
+  const visible = event && (p.kind === "api_key" || EVENT_STAFF.includes(p.role) || PUBLICLY_LISTED.includes(event.status));
+  if (!visible) throw new AppError("NOT_FOUND", "No such event");
+  return event;
+}

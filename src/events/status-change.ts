@@ -1,16 +1,24 @@
+import { and, asc, gt, gte, isNull, or, sql } from "drizzle-orm";
 import type { PreparedAudit } from "../audit/audit";
+import type { Db } from "../db/client";
 import type { OutboxMessage } from "../db/repositories/events";
-import type { EventRow } from "../db/schema";
+import { events, type EventRow } from "../db/schema";
 import type { TenantDb } from "../db/tenant-db";
 import type { StatusChangePlan } from "../domain/event-transitions";
+import { inventoryOf, type InventoryNamespace } from "../inventory/client";
+import type { GateState } from "../inventory/contract";
 import { uuidv7 } from "../lib/ids";
+import { withTimeout } from "../lib/timeout";
 import { EventStatusChangedOutboxBodySchema, type EventStatusChangedOutboxBody } from "../notifications/messages";
+import { errorFields, log } from "../observability/logger";
 
 export interface CommittedStatusChange {
   /** The event after the change; null when `expectedVersion` was stale or the event is gone. */
   row: EventRow | null;
   /** Outbox messages committed with it (0 or 1); worth a drain when > 0. */
   messages: number;
+  /** Whether the new gate reached the event's inventory (false: logged, the cron pushes it again). */
+  gatePushed?: boolean;
 }
 
 /** The domain event holders hear about, as stored in the outbox. */
@@ -32,6 +40,12 @@ export function statusChangedMessage(event: EventRow, plan: StatusChangePlan, at
  * history entry and (for changes holders must hear about) the outbox message go in one
  * D1 batch, and only if this write won. The route and the cron both come through here,
  * so a manual change racing the clock leaves exactly one of them in the history.
+ *
+ * With `inventory`, the committed state is then pushed to the event's EventInventory DO,
+ * which opens its sales gate for ON_SALE and closes it for every other status. D1 stays
+ * the record: a push that fails is logged, not answered as a failure of the change, and
+ * `resyncRecentGates` (every cron tick) pushes the gate of recently changed events again.
+ * The cron's own transitions rely on that job rather than on this parameter.
  */
 export async function commitStatusChange(
   db: TenantDb,
@@ -39,10 +53,77 @@ export async function commitStatusChange(
   expectedVersion: number,
   plan: StatusChangePlan,
   audit: PreparedAudit,
+  inventory?: InventoryNamespace,
 ): Promise<CommittedStatusChange> {
   const messages: OutboxMessage[] = plan.notifyHolders
     ? [{ id: uuidv7(audit.createdAt), topic: "notifications", body: statusChangedMessage(event, plan, audit.createdAt) }]
     : [];
   const row = await db.events.update(event.id, expectedVersion, plan.changes, audit, messages);
-  return { row, messages: row ? messages.length : 0 };
+  const committed: CommittedStatusChange = { row, messages: row ? messages.length : 0 };
+  if (row && inventory) committed.gatePushed = await pushGate(inventory, row);
+  return committed;
+}
+
+/** What the event's D1 row says about selling, as the DO takes it. */
+export const gateStateOf = (e: EventRow): GateState => ({
+  status: e.status,
+  eventVersion: e.version,
+  salesStartAt: e.salesStartAt,
+  salesEndAt: e.salesEndAt,
+  startsAt: e.startsAt,
+});
+
+const GATE_PUSH_TIMEOUT_MS = 5_000;
+
+/**
+ * Pushes the event's gate to its DO; false (logged) when the DO could not be reached. The
+ * DO keeps the newest `eventVersion` it has seen, so a late or repeated push is harmless.
+ */
+export async function pushGate(inventory: InventoryNamespace, e: EventRow): Promise<boolean> {
+  try {
+    await withTimeout(inventoryOf(inventory, e.tenantId, e.id).syncGate(gateStateOf(e)), GATE_PUSH_TIMEOUT_MS);
+    return true;
+  } catch (err) {
+    log("error", "inventory: gate push failed; the cron pushes it again", { eventId: e.id, tenantId: e.tenantId, status: e.status, version: e.version, ...errorFields(err) });
+    return false;
+  }
+}
+
+/**
+ * How far back the cron re-pushes gates: three 5-minute ticks, so an event changed just
+ * before a tick whose own push failed is still covered by the next two.
+ */
+export const GATE_RESYNC_WINDOW_MS = 15 * 60_000;
+
+/**
+ * The cron's repair of the gate: pushes the gate of every event changed (status or
+ * schedule, any write bumps `updated_at`) in the last GATE_RESYNC_WINDOW_MS, across
+ * tenants. Covers the cron's own transitions, which commit without a push, and any push
+ * a route could not make. Re-pushing an unchanged gate changes nothing.
+ */
+export async function resyncRecentGates(db: Db, inventory: InventoryNamespace, now: number, pageSize = 100, maxPages = 20) {
+  const summary = { events: 0, failed: 0 };
+  let after: { updatedAt: number; id: string } | null = null;
+  for (let page = 0; page < maxPages; page++) {
+    const rows: EventRow[] = await db
+      .select()
+      .from(events)
+      .where(
+        and(
+          isNull(events.deletedAt),
+          gte(events.updatedAt, now - GATE_RESYNC_WINDOW_MS),
+          after ? or(gt(events.updatedAt, after.updatedAt), and(sql`${events.updatedAt} = ${after.updatedAt}`, gt(events.id, after.id))) : undefined,
+        ),
+      )
+      .orderBy(asc(events.updatedAt), asc(events.id))
+      .limit(pageSize)
+      .all();
+    const pushed = await Promise.all(rows.map((row) => pushGate(inventory, row)));
+    summary.events += rows.length;
+    summary.failed += pushed.filter((ok) => !ok).length;
+    if (rows.length < pageSize) break;
+    const last = rows[rows.length - 1]!;
+    after = { updatedAt: last.updatedAt, id: last.id };
+  }
+  return summary;
 }

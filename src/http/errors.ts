@@ -7,6 +7,8 @@ export const ERROR_CATALOG = {
   VALIDATION_FAILED: { status: 400, title: "Request validation failed" },
   MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
   BAD_REQUEST: { status: 400, title: "Bad request" },
+  IDEMPOTENCY_KEY_MISSING: { status: 400, title: "Send an Idempotency-Key header" },
+  IDEMPOTENCY_KEY_MALFORMED: { status: 400, title: "Idempotency-Key must be 1-255 visible ASCII characters" },
   UNAUTHENTICATED: { status: 401, title: "Authentication required" },
   INVALID_CREDENTIALS: { status: 401, title: "Invalid credentials" },
   TOKEN_INVALID: { status: 401, title: "Invalid or expired token" },
@@ -36,6 +38,20 @@ export const ERROR_CATALOG = {
   INTERNAL: { status: 500, title: "Internal server error" },
   CONFIG_INVALID: { status: 500, title: "Service misconfigured" },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: "A dependency is unavailable" },
+  // Sales (the EventInventory Durable Object decides these; see src/inventory/contract.ts).
+  EVENT_NOT_ON_SALE: { status: 409, title: "The event is not on sale" },
+  OUTSIDE_SALES_WINDOW: { status: 409, title: "Outside the sales window" },
+  UNKNOWN_TIER: { status: 422, title: "The event has no such ticket tier" },
+  QUANTITY_OUT_OF_RANGE: { status: 422, title: "Quantity outside the tier's per-order limits" },
+  CURRENCY_MISMATCH: { status: 422, title: "Tiers in one hold must share a currency" },
+  BUYER_LIMIT_EXCEEDED: { status: 409, title: "Over the per-buyer limit for this tier" },
+  SOLD_OUT: { status: 409, title: "Not enough tickets left" },
+  CAPACITY_BELOW_COMMITTED: { status: 409, title: "Capacity cannot go below tickets held and sold" },
+  HOLD_NOT_FOUND: { status: 404, title: "Hold not found" },
+  HOLD_EXPIRED: { status: 410, title: "The hold has expired" },
+  HOLD_CONVERTED: { status: 409, title: "The hold was already checked out" },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency-Key reused with a different request" },
+  IDEMPOTENCY_IN_FLIGHT: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

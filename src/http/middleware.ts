@@ -32,7 +32,7 @@ export const corsFromConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
     origin: origins.includes("*") ? "*" : origins,
     allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID", "traceparent"],
-    exposeHeaders: ["X-Request-ID", "ETag", "Retry-After", "Location", "X-Cache"],
+    exposeHeaders: ["X-Request-ID", "ETag", "Retry-After", "Location", "X-Cache", "Idempotency-Replayed"],
     maxAge: 600,
   })(c, next);
 };

@@ -26,7 +26,9 @@
  *     sees the setup row and tenant B's does not.
  *
  * Each spec gets its own tenants A and B (beforeAll). `setup` runs before EVERY case, so
- * destructive routes always get a fresh target, and returns the path params. Callers log
+ * destructive routes always get a fresh target, and returns the path params. In the
+ * per-role cases it also gets the calling role, for resources that belong to their caller
+ * (a buyer's hold). `headers` adds request headers (an Idempotency-Key) to every request. Callers log
  * in afresh per case, so a route that revokes the caller's own tokens (password change)
  * cannot break later cases.
  * Platform routes use `describePlatformRouteSecurity`. Every spec is recorded in
@@ -68,10 +70,16 @@ export interface RouteSecuritySpec {
   path: string;
   /** Query parameters; values may use {param} too. */
   query?: Params;
-  /** Creates in tenant A what the path names and returns the params. Runs before every case. */
-  setup?: (world: SecurityWorld) => Promise<Params>;
+  /**
+   * Creates in tenant A what the path names and returns the params. Runs before every case.
+   * In the per-role cases it is told the role about to call, for resources that belong to
+   * their caller (a buyer's own hold).
+   */
+  setup?: (world: SecurityWorld, caller?: { role: Role }) => Promise<Params>;
   /** A valid request body (called per request, so it may generate unique values). */
   body?: (params: Params) => unknown;
+  /** Extra request headers, sent with every request of the spec (e.g. a fresh Idempotency-Key). */
+  headers?: (params: Params) => Record<string, string>;
   /** Roles whose users may call the route; the others must get 403 FORBIDDEN. */
   allowedRoles: readonly Role[];
   /** Scopes that admit an API key; undefined = API keys are refused. */
@@ -116,7 +124,8 @@ function target(spec: { path: string; query?: Params }, params: Params): string 
 
 type AnySpec = RouteSecuritySpec | PlatformRouteSpec;
 function send(spec: AnySpec, params: Params, auth: { token?: string; authorization?: string } = {}): Promise<CallResult> {
-  const headers: Record<string, string> = auth.authorization ? { authorization: auth.authorization } : {};
+  const extra = "headers" in spec && spec.headers ? spec.headers(params) : {};
+  const headers: Record<string, string> = auth.authorization ? { ...extra, authorization: auth.authorization } : extra;
   return call(spec.method, target(spec, params), { token: auth.token, headers, body: spec.body?.(params) });
 }
 
@@ -207,7 +216,7 @@ export function describeRouteSecurity(spec: RouteSecuritySpec) {
     beforeAll(async () => {
       world = { a: await worldTenant(), b: await worldTenant() };
     });
-    const params = async (): Promise<Params> => (spec.setup ? spec.setup(world) : {});
+    const params = async (caller?: { role: Role }): Promise<Params> => (spec.setup ? spec.setup(world, caller) : {});
 
     it("refuses a request without credentials: 401 UNAUTHENTICATED", async () => {
       expectProblem(await send(spec, await params()), 401, "UNAUTHENTICATED");
@@ -249,14 +258,14 @@ export function describeRouteSecurity(spec: RouteSecuritySpec) {
 
     for (const role of forbiddenRoles) {
       it(`forbids the ${role} role: 403 FORBIDDEN`, async () => {
-        const p = await params();
+        const p = await params({ role });
         expectProblem(await send(spec, p, { token: await world.a.token(role) }), 403, "FORBIDDEN");
       });
     }
 
     for (const role of spec.allowedRoles) {
       it(`allows the ${role} role: ${spec.success}`, async () => {
-        const p = await params();
+        const p = await params({ role });
         expectSuccess(await send(spec, p, { token: await world.a.token(role) }), spec.success);
       });
     }

@@ -7,6 +7,7 @@ import { coveredOperations, describePlatformRouteSecurity, describeRouteSecurity
 import "./specs/venues";
 import "./specs/events";
 import "./specs/event-status";
+import "./specs/sales";
 
 /** Operations anyone may call. Adding one here is a security decision: say why in review. */
 const PUBLIC_OPERATIONS = new Set([
@@ -23,6 +24,7 @@ const PUBLIC_OPERATIONS = new Set([
   // The public catalogue: published, public events of a tenant named by its slug.
   "GET /v1/public/{tenantSlug}/events",
   "GET /v1/public/{tenantSlug}/events/{eventId}",
+  "GET /v1/public/{tenantSlug}/events/{eventId}/availability",
 ]);
 
 // The intended policy, spelled out rather than imported from the product, so widening a

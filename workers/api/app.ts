@@ -10,12 +10,15 @@ import { problemResponse } from "../../src/http/problem";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit-log";
 import { authRoutes } from "./routes/auth";
+import { availabilityRoutes } from "./routes/availability";
 import { liveRoutes, readyRoutes } from "./routes/health";
 import { eventStatusRoutes } from "./routes/event-status";
 import { eventRoutes } from "./routes/events";
+import { holdRoutes } from "./routes/holds";
 import { meRoutes } from "./routes/me";
 import { platformRoutes } from "./routes/platform-tenants";
 import { publicCatalogueRoutes } from "./routes/public-catalogue";
+import { tierRoutes } from "./routes/tiers";
 import { userRoutes } from "./routes/users";
 import { venueRoutes } from "./routes/venues";
 
@@ -78,6 +81,9 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", eventRoutes);
   app.route("/", eventStatusRoutes);
   app.route("/", publicCatalogueRoutes);
+  app.route("/", tierRoutes);
+  app.route("/", holdRoutes);
+  app.route("/", availabilityRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -2,11 +2,13 @@ import { loadConfig } from "../../src/config/env";
 import { createDb } from "../../src/db/client";
 import { purgeSentOutbox, purgeSpentCredentials } from "../../src/db/repositories/maintenance";
 import { runAutoTransitions } from "../../src/events/auto-transitions";
+import { resyncRecentGates } from "../../src/events/status-change";
 import { handleNotificationBatch } from "../../src/notifications/consumer";
 import { errorFields, log } from "../../src/observability/logger";
 import { drainOutbox } from "../../src/outbox/drain";
 import { createApp } from "./app";
 
+export { EventInventory } from "../../durable-objects/event-inventory";
 export { RateLimiter } from "../../durable-objects/rate-limiter";
 
 const app = createApp();
@@ -16,8 +18,9 @@ export default {
 
   /**
    * Every tick, with the controller's scheduledTime as the clock: clock-driven event
-   * transitions, then the outbox (their messages and any a request's drain left behind),
-   * then purges. Each job runs even if an earlier one failed; a failure still fails the
+   * transitions, then the sales gates of recently changed events (pushed to their
+   * inventories), then the outbox (their messages and any a request's drain left
+   * behind), then purges. Each job runs even if an earlier one failed; a failure still fails the
    * invocation so it shows in the cron's history.
    */
   async scheduled(controller, env) {
@@ -26,6 +29,8 @@ export default {
     const now = controller.scheduledTime;
     const jobs: [string, () => Promise<object>][] = [
       ["auto-transitions", () => runAutoTransitions(db, now)],
+      // After the transitions, so the gates they changed reach the events' inventories this tick.
+      ["gate resync", () => resyncRecentGates(db, config.EVENT_INVENTORY, now)],
       ["outbox drain", () => drainOutbox(db, { notifications: config.NOTIFICATIONS }, now)],
       ["purge spent credentials", () => purgeSpentCredentials(db, now)],
       ["purge sent outbox", () => purgeSentOutbox(db, now)],

@@ -104,7 +104,7 @@ export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async
   }
 
   const audit = prepareAudit(c, { action: "event.status_changed", targetType: "event", targetId: event.id, details: planned.plan.details }, now);
-  const committed = await commitStatusChange(db, event, version, planned.plan, audit);
+  const committed = await commitStatusChange(db, event, version, planned.plan, audit, c.var.config.EVENT_INVENTORY);
   if (!committed.row) {
     const current = await db.events.findById(eventId);
     if (!current) throw new AppError("NOT_FOUND", "No such event");

@@ -1,0 +1,114 @@
+import type { Db } from "./sql";
+
+/**
+ * The DO's SQLite schema, versioned inside the object: `meta.schema_version` records how
+ * many entries of MIGRATIONS have been applied. Append a migration, never edit a shipped
+ * one: objects already running that version will not see the change.
+ *
+ * The CHECK constraints are a backstop, not the validation: the hold path checks every
+ * rule first and returns a precise refusal; a CHECK that fires means a bug, and it aborts
+ * the whole transaction instead of letting counters drift.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE gate (
+    id              INTEGER PRIMARY KEY CHECK (id = 1),
+    status          TEXT    NOT NULL,
+    event_version   INTEGER NOT NULL,
+    sales_start_at  INTEGER,
+    sales_end_at    INTEGER,
+    starts_at       INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+
+  CREATE TABLE tiers (
+    tier_id         TEXT    PRIMARY KEY,
+    name            TEXT    NOT NULL,
+    capacity        INTEGER NOT NULL CHECK (capacity > 0),
+    min_per_order   INTEGER NOT NULL CHECK (min_per_order >= 1),
+    max_per_order   INTEGER NOT NULL CHECK (max_per_order >= min_per_order),
+    max_per_buyer   INTEGER NOT NULL CHECK (max_per_buyer >= 1),
+    sales_start_at  INTEGER,
+    sales_end_at    INTEGER,
+    price_rules     TEXT    NOT NULL,
+    held            INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),
+    sold            INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    updated_at      INTEGER NOT NULL,
+    CHECK (held + sold <= capacity)
+  );
+
+  CREATE TABLE holds (
+    hold_id         TEXT    PRIMARY KEY,
+    buyer_id        TEXT    NOT NULL,
+    status          TEXT    NOT NULL CHECK (status IN ('active', 'released', 'expired', 'converted')),
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    items           TEXT    NOT NULL,
+    total_minor     INTEGER NOT NULL CHECK (total_minor >= 0),
+    currency        TEXT    NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  CREATE INDEX holds_buyer ON holds (buyer_id);
+  CREATE INDEX holds_active_expiry ON holds (expires_at) WHERE status = 'active';
+
+  CREATE TABLE buyer_counts (
+    buyer_id        TEXT    NOT NULL,
+    tier_id         TEXT    NOT NULL,
+    held            INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),
+    sold            INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0),
+    PRIMARY KEY (buyer_id, tier_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE idempotency (
+    scoped_key      TEXT    PRIMARY KEY,
+    request_hash    TEXT    NOT NULL,
+    state           TEXT    NOT NULL CHECK (state IN ('in_flight', 'done')),
+    status          INTEGER,
+    result          TEXT,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    CHECK (state = 'in_flight' OR (status IS NOT NULL AND result IS NOT NULL))
+  ) WITHOUT ROWID;
+  CREATE INDEX idempotency_expiry ON idempotency (expires_at);
+
+  CREATE TABLE schedule (
+    id              TEXT    PRIMARY KEY,
+    kind            TEXT    NOT NULL,
+    due_at          INTEGER NOT NULL,
+    ref             TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX schedule_due ON schedule (due_at);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the schema up to SCHEMA_VERSION. Call inside a transaction. */
+export function migrate(db: Db): void {
+  db.script("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID");
+  const row = db.first<{ value: number }>`SELECT value FROM meta WHERE key = 'schema_version'`;
+  const current = row?.value ?? 0;
+  if (current > SCHEMA_VERSION) {
+    // A rollback to older code: its queries may not match the newer schema.
+    throw new Error(`EventInventory schema version ${current} is newer than this code (${SCHEMA_VERSION})`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) db.script(MIGRATIONS[v]!);
+  db.run`INSERT INTO meta (key, value) VALUES ('schema_version', ${SCHEMA_VERSION})
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+}
+
+/**
+ * The event this object serves, from its name (`${tenantId}:${eventId}`; ids are UUIDs,
+ * so the event id is the last part). Remembered in `meta`, so an instance started without
+ * its name (an alarm wake-up, on runtimes that do not pass it then) still knows it.
+ */
+export function resolveEventId(db: Db, name: string | undefined): string {
+  if (name) {
+    const eventId = name.slice(name.lastIndexOf(":") + 1);
+    db.run`INSERT INTO meta (key, value) VALUES ('event_id', ${eventId}) ON CONFLICT (key) DO NOTHING`;
+    return eventId;
+  }
+  const row = db.first<{ value: string }>`SELECT value FROM meta WHERE key = 'event_id'`;
+  if (!row) throw new Error("EventInventory needs a name (`${tenantId}:${eventId}`): reach it with idFromName");
+  return row.value;
+}

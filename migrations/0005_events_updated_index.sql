@@ -1,0 +1,1 @@
+CREATE INDEX `events_updated_idx` ON `events` (`updated_at`);
