@@ -305,6 +305,9 @@ export const events = sqliteTable(
     // Id of the audit entry written with the last change; lets the audit insert in the
     // same batch check that *its* update won (see EventsRepo.update).
     lastChangeId: text("last_change_id"),
+    // events.version last confirmed by the event's EventInventory DO (gate pushed). The
+    // cron re-pushes every event where this lags `version`, however old the change.
+    gateVersion: integer("gate_version"),
     createdBy: text("created_by").notNull(),
     updatedBy: text("updated_by"),
     createdAt: integer("created_at").notNull(),
@@ -317,8 +320,10 @@ export const events = sqliteTable(
     uniqueIndex("events_venue_slug_unique").on(t.tenantId, t.venueId, t.slug).where(sql`deleted_at is null`),
     index("events_tenant_start_idx").on(t.tenantId, t.startsAt, t.id),
     index("events_status_due_idx").on(t.status, t.salesStartAt, t.startsAt, t.endsAt),
-    // The cron re-pushes the sales gate of recently changed events to their DOs.
     index("events_updated_idx").on(t.updatedAt),
+    index("events_gate_lag_idx")
+      .on(t.id)
+      .where(sql`deleted_at is null and (gate_version is null or gate_version < version)`),
     foreignKey({ columns: [t.tenantId, t.venueId], foreignColumns: [venues.tenantId, venues.id] }),
     check("events_status_check", inList("status", EVENT_STATUSES)),
     check("events_visibility_check", inList("visibility", VISIBILITIES)),

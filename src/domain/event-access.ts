@@ -53,7 +53,10 @@ const EVENT_STAFF: readonly string[] = ["owner", "admin", "organizer", "scanner"
  */
 export async function visibleEvent(p: TenantPrincipal, db: TenantDb, eventId: string): Promise<EventRow> {
   const event = await db.events.findById(eventId);
-  const visible = event && (p.kind === "api_key" || EVENT_STAFF.includes(p.role) || PUBLICLY_LISTED.includes(event.status));
+  // Buyers see what the public catalogue would serve by id: listed states, and PUBLIC or
+  // UNLISTED visibility (a PRIVATE event is for staff until it is opened up).
+  const visible =
+    event && (p.kind === "api_key" || EVENT_STAFF.includes(p.role) || (PUBLICLY_LISTED.includes(event.status) && event.visibility !== "PRIVATE"));
   if (!visible) throw new AppError("NOT_FOUND", "No such event");
   return event;
 }

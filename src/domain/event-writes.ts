@@ -24,6 +24,7 @@ import {
   toRowValues,
 } from "./event-edit";
 import { assertValidSchedule } from "./event-schedule";
+import { pushGate } from "../events/status-change";
 import { DELETABLE, isTerminal, SCHEDULE_EDITABLE, SCHEDULE_FIELDS } from "./event-status";
 import { slugCandidates, slugify } from "./slug";
 
@@ -122,8 +123,16 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
     if (err instanceof VenueGoneError) throw venueGone();
     throw err;
   }
-  return updated ?? (await lostRace(c, db, id));
+  if (!updated) return lostRace(c, db, id);
+  // The DO judges sales by the gate (status, sales window, start): push it now rather than
+  // at the next cron tick when one of those moved.
+  if (GATE_FIELDS.some((f) => f in diff)) {
+    await pushGate(c.var.config.EVENT_INVENTORY, updated, (r) => db.events.recordGateVersion(r.id, r.version));
+  }
+  return updated;
 }
+
+const GATE_FIELDS = ["salesStartAt", "salesEndAt", "startsAt"] as const;
 
 const venueGone = () =>
   new AppError("VALIDATION_FAILED", "No such venue", { errors: [{ field: "body.venueId", message: "No such venue" }] });

@@ -1,9 +1,10 @@
-import { and, asc, gt, gte, isNull, or, sql } from "drizzle-orm";
+import { and, asc, gt, sql } from "drizzle-orm";
 import type { PreparedAudit } from "../audit/audit";
 import type { Db } from "../db/client";
 import type { OutboxMessage } from "../db/repositories/events";
 import { events, type EventRow } from "../db/schema";
-import type { TenantDb } from "../db/tenant-db";
+import { TenantDb } from "../db/tenant-db";
+import { verifiedTenantId } from "../db/client";
 import type { StatusChangePlan } from "../domain/event-transitions";
 import { inventoryOf, type InventoryNamespace } from "../inventory/client";
 import type { GateState } from "../inventory/contract";
@@ -44,7 +45,7 @@ export function statusChangedMessage(event: EventRow, plan: StatusChangePlan, at
  * With `inventory`, the committed state is then pushed to the event's EventInventory DO,
  * which opens its sales gate for ON_SALE and closes it for every other status. D1 stays
  * the record: a push that fails is logged, not answered as a failure of the change, and
- * `resyncRecentGates` (every cron tick) pushes the gate of recently changed events again.
+ * `resyncLaggingGates` (every cron tick) pushes the gate of every event whose DO lags.
  * The cron's own transitions rely on that job rather than on this parameter.
  */
 export async function commitStatusChange(
@@ -60,7 +61,7 @@ export async function commitStatusChange(
     : [];
   const row = await db.events.update(event.id, expectedVersion, plan.changes, audit, messages);
   const committed: CommittedStatusChange = { row, messages: row ? messages.length : 0 };
-  if (row && inventory) committed.gatePushed = await pushGate(inventory, row);
+  if (row && inventory) committed.gatePushed = await pushGate(inventory, row, (r) => db.events.recordGateVersion(r.id, r.version));
   return committed;
 }
 
@@ -79,51 +80,49 @@ const GATE_PUSH_TIMEOUT_MS = 5_000;
  * Pushes the event's gate to its DO; false (logged) when the DO could not be reached. The
  * DO keeps the newest `eventVersion` it has seen, so a late or repeated push is harmless.
  */
-export async function pushGate(inventory: InventoryNamespace, e: EventRow): Promise<boolean> {
+export async function pushGate(inventory: InventoryNamespace, e: EventRow, record?: (e: EventRow) => Promise<unknown>): Promise<boolean> {
   try {
     await withTimeout(inventoryOf(inventory, e.tenantId, e.id).syncGate(gateStateOf(e)), GATE_PUSH_TIMEOUT_MS);
-    return true;
   } catch (err) {
     log("error", "inventory: gate push failed; the cron pushes it again", { eventId: e.id, tenantId: e.tenantId, status: e.status, version: e.version, ...errorFields(err) });
     return false;
   }
+  // Record what the DO has confirmed (never moving backwards); a failure here only means
+  // one more harmless re-push by the cron.
+  if (record) {
+    await record(e).catch((err: unknown) => log("warn", "inventory: could not record the pushed gate version", { eventId: e.id, ...errorFields(err) }));
+  }
+  return true;
 }
 
 /**
- * How far back the cron re-pushes gates: three 5-minute ticks, so an event changed just
- * before a tick whose own push failed is still covered by the next two.
+ * The cron's repair of the gate: pushes the gate of every live event whose confirmed gate
+ * version lags its version (a push that failed, the cron's own transitions, events that
+ * predate the DO), across tenants, whatever the age of the change. Pushing an unchanged
+ * gate changes nothing in the DO.
  */
-export const GATE_RESYNC_WINDOW_MS = 15 * 60_000;
-
-/**
- * The cron's repair of the gate: pushes the gate of every event changed (status or
- * schedule, any write bumps `updated_at`) in the last GATE_RESYNC_WINDOW_MS, across
- * tenants. Covers the cron's own transitions, which commit without a push, and any push
- * a route could not make. Re-pushing an unchanged gate changes nothing.
- */
-export async function resyncRecentGates(db: Db, inventory: InventoryNamespace, now: number, pageSize = 100, maxPages = 20) {
+export async function resyncLaggingGates(db: Db, inventory: InventoryNamespace, pageSize = 100, maxPages = 20) {
   const summary = { events: 0, failed: 0 };
-  let after: { updatedAt: number; id: string } | null = null;
+  let after: string | null = null;
   for (let page = 0; page < maxPages; page++) {
     const rows: EventRow[] = await db
       .select()
       .from(events)
       .where(
         and(
-          isNull(events.deletedAt),
-          gte(events.updatedAt, now - GATE_RESYNC_WINDOW_MS),
-          after ? or(gt(events.updatedAt, after.updatedAt), and(sql`${events.updatedAt} = ${after.updatedAt}`, gt(events.id, after.id))) : undefined,
+          sql`${events.deletedAt} is null and (${events.gateVersion} is null or ${events.gateVersion} < ${events.version})`,
+          after ? gt(events.id, after) : undefined,
         ),
       )
-      .orderBy(asc(events.updatedAt), asc(events.id))
+      .orderBy(asc(events.id))
       .limit(pageSize)
       .all();
-    const pushed = await Promise.all(rows.map((row) => pushGate(inventory, row)));
+    const record = (r: EventRow) => new TenantDb(db, verifiedTenantId(r.tenantId)).events.recordGateVersion(r.id, r.version);
+    const pushed = await Promise.all(rows.map((row) => pushGate(inventory, row, record)));
     summary.events += rows.length;
     summary.failed += pushed.filter((ok) => !ok).length;
     if (rows.length < pageSize) break;
-    const last = rows[rows.length - 1]!;
-    after = { updatedAt: last.updatedAt, id: last.id };
+    after = rows[rows.length - 1]!.id;
   }
   return summary;
 }

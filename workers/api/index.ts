@@ -2,7 +2,7 @@ import { loadConfig } from "../../src/config/env";
 import { createDb } from "../../src/db/client";
 import { purgeSentOutbox, purgeSpentCredentials } from "../../src/db/repositories/maintenance";
 import { runAutoTransitions } from "../../src/events/auto-transitions";
-import { resyncRecentGates } from "../../src/events/status-change";
+import { resyncLaggingGates } from "../../src/events/status-change";
 import { handleNotificationBatch } from "../../src/notifications/consumer";
 import { errorFields, log } from "../../src/observability/logger";
 import { drainOutbox } from "../../src/outbox/drain";
@@ -30,7 +30,7 @@ export default {
     const jobs: [string, () => Promise<object>][] = [
       ["auto-transitions", () => runAutoTransitions(db, now)],
       // After the transitions, so the gates they changed reach the events' inventories this tick.
-      ["gate resync", () => resyncRecentGates(db, config.EVENT_INVENTORY, now)],
+      ["gate resync", () => resyncLaggingGates(db, config.EVENT_INVENTORY)],
       ["outbox drain", () => drainOutbox(db, { notifications: config.NOTIFICATIONS }, now)],
       ["purge spent credentials", () => purgeSpentCredentials(db, now)],
       ["purge sent outbox", () => purgeSentOutbox(db, now)],

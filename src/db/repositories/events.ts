@@ -7,9 +7,9 @@ import { auditLog, events, outbox, tenants, type EventRow, type EventStatus } fr
 
 export type NewEvent = Omit<
   EventRow,
-  "tenantId" | "version" | "lastChangeId" | "updatedBy" | "updatedAt" | "deletedAt" | "statusReason" | "statusChangedBy" | "statusChangedAt"
+  "tenantId" | "version" | "lastChangeId" | "gateVersion" | "updatedBy" | "updatedAt" | "deletedAt" | "statusReason" | "statusChangedBy" | "statusChangedAt"
 >;
-export type EventChanges = Partial<Omit<EventRow, "id" | "tenantId" | "version" | "lastChangeId" | "createdBy" | "createdAt" | "deletedAt">>;
+export type EventChanges = Partial<Omit<EventRow, "id" | "tenantId" | "version" | "lastChangeId" | "gateVersion" | "createdBy" | "createdAt" | "deletedAt">>;
 
 export interface OutboxMessage {
   id: string;
@@ -138,6 +138,15 @@ export class EventsRepo {
       if (isVenueGone(err)) throw new VenueGoneError();
       throw err;
     }
+  }
+
+  /** Records the version whose gate the event's DO confirmed; never moves backwards, no version bump. */
+  async recordGateVersion(id: string, version: number) {
+    await this.s.db
+      .update(events)
+      .set({ gateVersion: version })
+      .where(and(eq(events.tenantId, this.s.tenantId), eq(events.id, id), sql`coalesce(${events.gateVersion}, 0) < ${version}`))
+      .run();
   }
 
   /** Soft delete: the row stays for history and reports; the slug becomes free. */

@@ -1,0 +1,2 @@
+ALTER TABLE `events` ADD `gate_version` integer;--> statement-breakpoint
+CREATE INDEX `events_gate_lag_idx` ON `events` (`id`) WHERE deleted_at is null and (gate_version is null or gate_version < version);
