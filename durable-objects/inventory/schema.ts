@@ -79,6 +79,11 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX schedule_due ON schedule (due_at);
   `,
+  // 2: tier configurations carry the D1 tier version, so a late push of an older
+  // configuration cannot overwrite a newer one.
+  `
+  ALTER TABLE tiers ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

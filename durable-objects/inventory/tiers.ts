@@ -19,6 +19,7 @@ type TierRow = {
   sales_start_at: number | null;
   sales_end_at: number | null;
   price_rules: string;
+  config_version: number;
   held: number;
   sold: number;
 };
@@ -35,6 +36,7 @@ function fromRow(row: TierRow): Tier {
     maxPerBuyer: row.max_per_buyer,
     salesStartAt: row.sales_start_at,
     salesEndAt: row.sales_end_at,
+    version: row.config_version,
     held: row.held,
     sold: row.sold,
   };
@@ -51,8 +53,9 @@ const priceRulesOf = (t: TierConfig): PriceRules => ({
   groupDiscount: t.groupDiscount,
 });
 
-export const countsOf = (t: Pick<Tier, "tierId" | "capacity" | "held" | "sold">): TierCounts => ({
+export const countsOf = (t: Pick<Tier, "tierId" | "version" | "capacity" | "held" | "sold">): TierCounts => ({
   tierId: t.tierId,
+  version: t.version,
   capacity: t.capacity,
   held: t.held,
   sold: t.sold,
@@ -75,6 +78,7 @@ const isCount = (n: number, min: number) => Number.isSafeInteger(n) && n >= min;
  * and the hold path depend on, so a bad push is refused instead of tripping a CHECK.
  */
 function invalidTier(t: TierConfig): string | null {
+  if (!isCount(t.version, 1)) return "version must be a positive integer";
   if (!isCount(t.capacity, 1)) return "capacity must be a positive integer";
   if (!isCount(t.minPerOrder, 1)) return "minPerOrder must be a positive integer";
   if (!isCount(t.maxPerOrder, t.minPerOrder)) return "maxPerOrder must be an integer >= minPerOrder";
@@ -95,6 +99,10 @@ export function upsertTier(db: Db, tier: TierConfig, now: number): InventoryResu
   const invalid = invalidTier(tier);
   if (invalid) return problem("VALIDATION_FAILED", `Tier ${tier.tierId}: ${invalid}`, { tierId: tier.tierId });
   const existing = getTier(db, tier.tierId);
+  if (existing && existing.version >= tier.version) {
+    // An older (or the same) configuration arriving late: the newer one stays in force.
+    return { ok: true, value: countsOf(existing) };
+  }
   if (existing) {
     const committed = existing.held + existing.sold;
     if (tier.capacity < committed) {
@@ -108,10 +116,10 @@ export function upsertTier(db: Db, tier: TierConfig, now: number): InventoryResu
   const rules = JSON.stringify(priceRulesOf(tier));
   db.run`
     INSERT INTO tiers (tier_id, name, capacity, min_per_order, max_per_order, max_per_buyer,
-                       sales_start_at, sales_end_at, price_rules, updated_at)
+                       sales_start_at, sales_end_at, price_rules, config_version, updated_at)
     VALUES (${tier.tierId}, ${tier.name}, ${tier.capacity}, ${tier.minPerOrder}, ${tier.maxPerOrder},
-            ${tier.maxPerBuyer}, ${tier.salesStartAt}, ${tier.salesEndAt}, ${rules}, ${now})
-    ON CONFLICT (tier_id) DO UPDATE SET
+            ${tier.maxPerBuyer}, ${tier.salesStartAt}, ${tier.salesEndAt}, ${rules}, ${tier.version}, ${now})
+    ON CONFLICT (tier_id) DO UPDATE SET config_version = excluded.config_version,
       name = excluded.name, capacity = excluded.capacity, min_per_order = excluded.min_per_order,
       max_per_order = excluded.max_per_order, max_per_buyer = excluded.max_per_buyer,
       sales_start_at = excluded.sales_start_at, sales_end_at = excluded.sales_end_at,

@@ -111,6 +111,7 @@ export const priceRulesOf = (r: TierValues): PriceRules => ({
 export const toTierConfig = (r: TicketTierRow): TierConfig => ({
   ...priceRulesOf(r),
   tierId: r.id,
+  version: r.version,
   name: r.name,
   capacity: r.capacity,
   minPerOrder: r.minPerOrder,
@@ -130,33 +131,25 @@ export const tierNotFound = () => new AppError("NOT_FOUND", "No such ticket tier
 type Push = { kind: "applied" } | { kind: "refused"; problem: InventoryProblem } | { kind: "unreachable" };
 
 /**
- * Pushes a tier to the DO and records the version as applied. TierConfig carries no
- * version, so two pushes of one tier could land out of order; each pusher therefore reads
- * the row again afterwards and pushes the newest version if the row moved on meanwhile.
- * Whoever lands last has then pushed what D1 holds. Only a refusal of `row` itself is
- * reported; a newer version's refusal is its own writer's answer.
+ * Pushes a tier to the DO and records the version as applied. The DO keeps the newest
+ * version it has seen and ignores older pushes, so concurrent writers cannot leave an
+ * older configuration in force; what it reports back is what is applied.
  */
 async function pushTier(db: TenantDb, inventory: InventoryStub, row: TicketTierRow, now: number): Promise<Push> {
-  let current = row;
-  for (let round = 0; round < 3; round++) {
-    let result: InventoryResult<TierCounts>;
-    try {
-      result = (await inventory.upsertTier(toTierConfig(current), now)) as InventoryResult<TierCounts>;
-    } catch (err) {
-      log("error", "inventory: tier push failed; the next tier write or /tiers/sync pushes it again", {
-        eventId: current.eventId,
-        tierId: current.id,
-        version: current.version,
-        ...errorFields(err),
-      });
-      return { kind: "unreachable" };
-    }
-    if (!result.ok) return round === 0 ? { kind: "refused", problem: result } : { kind: "applied" };
-    await db.tiers.markApplied(current.eventId, current.id, current.version);
-    const latest = await db.tiers.findById(current.eventId, current.id);
-    if (!latest || latest.version === current.version) return { kind: "applied" };
-    current = latest;
+  let result: InventoryResult<TierCounts>;
+  try {
+    result = (await inventory.upsertTier(toTierConfig(row), now)) as InventoryResult<TierCounts>;
+  } catch (err) {
+    log("error", "inventory: tier push failed; the next tier write or /tiers/sync pushes it again", {
+      eventId: row.eventId,
+      tierId: row.id,
+      version: row.version,
+      ...errorFields(err),
+    });
+    return { kind: "unreachable" };
   }
+  if (!result.ok) return { kind: "refused", problem: result };
+  await db.tiers.markApplied(row.eventId, row.id, result.value.version);
   return { kind: "applied" };
 }
 

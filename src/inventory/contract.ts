@@ -27,6 +27,8 @@ export interface GateState {
 
 export interface TierConfig extends PriceRules {
   tierId: string;
+  /** ticket_tiers.version in D1; the DO keeps the newest and ignores older pushes. */
+  version: number;
   name: string;
   capacity: number;
   minPerOrder: number;
@@ -39,6 +41,8 @@ export interface TierConfig extends PriceRules {
 
 export interface TierCounts {
   tierId: string;
+  /** The configuration version in force in the DO. */
+  version: number;
   capacity: number;
   held: number;
   sold: number;

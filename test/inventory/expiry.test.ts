@@ -44,7 +44,7 @@ describe("hold expiry by alarm", () => {
       await instance.alarm();
     });
     expect(await stub.counts()).toEqual(after);
-    expect(after).toEqual([{ tierId: "ga", capacity: 5, held: 3, sold: 0 }]);
+    expect(after).toMatchObject([{ tierId: "ga", capacity: 5, held: 3, sold: 0 }]);
   });
 
   it("points the one alarm at the earliest scheduled work", async () => {

@@ -86,12 +86,12 @@ describe("tier capacity", () => {
 
     const below = await stub.upsertTier(tier("ga", { capacity: 3 }), NOW);
     expect(below).toMatchObject({ ok: false, code: "CAPACITY_BELOW_COMMITTED", extras: { tierId: "ga", committed: 4, held: 4, sold: 0, requestedCapacity: 3 } });
-    expect(await tierCounts(stub, "ga")).toEqual({ tierId: "ga", capacity: 10, held: 4, sold: 0 });
+    expect(await tierCounts(stub, "ga")).toMatchObject({ tierId: "ga", capacity: 10, held: 4, sold: 0 });
 
-    expect(await stub.upsertTier(tier("ga", { capacity: 4 }), NOW)).toEqual({ ok: true, value: { tierId: "ga", capacity: 4, held: 4, sold: 0 } });
+    expect(await stub.upsertTier(tier("ga", { capacity: 4 }), NOW)).toMatchObject({ ok: true, value: { tierId: "ga", capacity: 4, held: 4, sold: 0 } });
     refused(await stub.hold(holdReq("b2", [{ tierId: "ga", quantity: 1 }])), "SOLD_OUT", 409);
 
-    expect(await stub.upsertTier(tier("ga", { capacity: 50 }), NOW)).toEqual({ ok: true, value: { tierId: "ga", capacity: 50, held: 4, sold: 0 } });
+    expect(await stub.upsertTier(tier("ga", { capacity: 50 }), NOW)).toMatchObject({ ok: true, value: { tierId: "ga", capacity: 50, held: 4, sold: 0 } });
     held(await stub.hold(holdReq("b2", [{ tierId: "ga", quantity: 1 }])));
   });
 
@@ -99,7 +99,7 @@ describe("tier capacity", () => {
     const { stub } = await onSaleInventory(tier("ga", { capacity: 10 }));
     held(await stub.hold(holdReq("b1", [{ tierId: "ga", quantity: 4 }], { now: NOW + HOUR })));
     expect(await stub.upsertTier(tier("ga", { capacity: 1 }), NOW + HOUR)).toMatchObject({ ok: false, code: "CAPACITY_BELOW_COMMITTED" });
-    expect(await stub.upsertTier(tier("ga", { capacity: 1 }), NOW + 2 * HOUR)).toEqual({ ok: true, value: { tierId: "ga", capacity: 1, held: 0, sold: 0 } });
+    expect(await stub.upsertTier(tier("ga", { capacity: 1 }), NOW + 2 * HOUR)).toMatchObject({ ok: true, value: { tierId: "ga", capacity: 1, held: 0, sold: 0 } });
   });
 
   it("applies new price rules to new holds only", async () => {

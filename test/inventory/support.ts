@@ -38,8 +38,13 @@ export const gate = (over: Partial<GateState> = {}): GateState => ({
   ...over,
 });
 
+// Each configuration built here is newer than the previous one, as successive D1 tier
+// versions are; tests of out-of-order pushes pass `version` explicitly.
+let tierVersion = 0;
+
 export const tier = (tierId: string, over: Partial<TierConfig> = {}): TierConfig => ({
   tierId,
+  version: ++tierVersion,
   name: `Tier ${tierId}`,
   capacity: 100,
   minPerOrder: 1,
