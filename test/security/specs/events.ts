@@ -3,44 +3,16 @@
  * routes.security.test.ts). The role lists are the intended policy spelled out, not
  * imported from the product.
  */
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createDb, verifiedTenantId } from "../../../src/db/client";
-import { TenantDb } from "../../../src/db/tenant-db";
-import { uuidv7 } from "../../../src/lib/ids";
 import { eventBody } from "../../helpers/event-fixtures";
 import { call } from "../../helpers/http";
 import { describeRouteSecurity, type SecurityWorld } from "../../helpers/route-security";
+import { venueInA } from "./fixtures";
 
 const STAFF = ["owner", "admin", "organizer", "scanner"] as const;
 /** May create and edit; deleting is further limited to admins and the creator (the organizer below creates every event). */
 const EDITORS = ["owner", "admin", "organizer"] as const;
 
-/**
- * A fresh venue in tenant A whose organizer has access to it, written straight to D1 so
- * these specs do not depend on the venue routes.
- */
-async function venueInA(w: SecurityWorld) {
-  const db = new TenantDb(createDb(env.DB), verifiedTenantId(w.a.id));
-  const now = Date.now();
-  const owner = await w.a.userId("owner");
-  const venue = await db.venues.create({
-    id: uuidv7(now),
-    name: "Security Hall",
-    addressLine1: "1 Test Street",
-    addressLine2: null,
-    city: "Berlin",
-    region: null,
-    postalCode: null,
-    country: "DE",
-    timezone: "Europe/Berlin",
-    capacity: 100,
-    createdBy: owner,
-    createdAt: now,
-  });
-  await db.venues.grant(venue.id, await w.a.userId("organizer"), owner, now);
-  return { venueId: venue.id };
-}
 
 /** A fresh event (version 1) in tenant A, created by A's organizer, so every editor role may change and delete it. */
 async function eventInA(w: SecurityWorld) {

@@ -3,15 +3,12 @@
  * routes.security.test.ts). The role lists are the intended policy spelled out, not
  * imported from the product. The public availability route is listed in PUBLIC_OPERATIONS.
  */
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { createDb, verifiedTenantId } from "../../../src/db/client";
 import type { Role } from "../../../src/db/schema";
-import { TenantDb } from "../../../src/db/tenant-db";
-import { uuidv7 } from "../../../src/lib/ids";
 import { eventBody } from "../../helpers/event-fixtures";
 import { call } from "../../helpers/http";
 import { describeRouteSecurity, type SecurityWorld } from "../../helpers/route-security";
+import { venueInA } from "./fixtures";
 
 const ALL_ROLES = ["owner", "admin", "organizer", "scanner", "customer"] as const;
 const STAFF = ["owner", "admin", "organizer", "scanner"] as const;
@@ -25,25 +22,8 @@ const freshKey = () => ({ "idempotency-key": crypto.randomUUID() });
  * use, so every editor role may manage its tiers.
  */
 async function eventInA(w: SecurityWorld) {
-  const db = new TenantDb(createDb(env.DB), verifiedTenantId(w.a.id));
-  const now = Date.now();
-  const owner = await w.a.userId("owner");
-  const venue = await db.venues.create({
-    id: uuidv7(now),
-    name: "Security Hall",
-    addressLine1: "1 Test Street",
-    addressLine2: null,
-    city: "Berlin",
-    region: null,
-    postalCode: null,
-    country: "DE",
-    timezone: "Europe/Berlin",
-    capacity: 100,
-    createdBy: owner,
-    createdAt: now,
-  });
-  await db.venues.grant(venue.id, await w.a.userId("organizer"), owner, now);
-  const res = await call("POST", "/v1/events", { token: await w.a.token("organizer"), body: eventBody(venue.id) });
+  const { venueId } = await venueInA(w);
+  const res = await call("POST", "/v1/events", { token: await w.a.token("organizer"), body: eventBody(venueId) });
   expect(res.status, res.text).toBe(201);
   return { eventId: res.body.id as string };
 }
