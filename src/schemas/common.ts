@@ -34,3 +34,8 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The optional If-Match request header of versioned writes (src/http/preconditions.ts). */
+export const IfMatchHeader = z.object({
+  "if-match": z.string().max(64).optional().openapi({ description: 'The ETag being updated, e.g. "v3" (or send `version`)' }),
+});

@@ -4,6 +4,7 @@ import { call } from "../helpers/http";
 
 type Schema = Record<string, any>;
 interface Operation {
+  parameters?: { in: string; name: string }[];
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
 }
@@ -73,6 +74,15 @@ describe("GET /openapi.json", () => {
     const missing = operations()
       .filter(([, op]) => !Object.entries(op.responses).some(([status, r]) => /^[45]\d\d$/.test(status) && r.content?.["application/problem+json"]))
       .map(([name]) => name);
+    expect(missing).toEqual([]);
+  });
+
+  it("declares the If-Match header on every operation that can answer 412", () => {
+    const missing = operations()
+      .filter(([, op]) => "412" in op.responses)
+      .filter(([, op]) => !(op.parameters ?? []).some((p) => p.in === "header" && p.name === "if-match"))
+      .map(([name]) => name);
+    expect(operations().filter(([, op]) => "412" in op.responses).length).toBeGreaterThan(4);
     expect(missing).toEqual([]);
   });
 

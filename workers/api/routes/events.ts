@@ -6,7 +6,7 @@ import { createEvent, deleteEvent, editEvent, eventHistory, findEvent } from "..
 import { etagOf } from "../../../src/http/preconditions";
 import { AppError } from "../../../src/http/errors";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
-import { IdParam, pageOf } from "../../../src/schemas/common";
+import { IdParam, IfMatchHeader, pageOf } from "../../../src/schemas/common";
 import { EventHistoryEntry, EventHistoryQuery, toHistoryDto } from "../../../src/schemas/event-history";
 import { CreateEventBody, Event, EventListQuery, PatchEventBody, ReplaceEventBody, toEventDto } from "../../../src/schemas/events";
 
@@ -21,9 +21,6 @@ const EventIdParams = z.strictObject({ eventId: IdParam("eventId") });
 /** DELETE has no body: the version comes from If-Match or this query parameter (as for venues). */
 const DeleteEventQuery = z.strictObject({
   version: z.coerce.number().int().min(1).max(1_000_000_000).optional().openapi({ description: "The version being deleted (alternative to If-Match)" }),
-});
-const IfMatch = z.object({
-  "if-match": z.string().optional().openapi({ description: 'The ETag being updated, e.g. "v3" (or send `version`)' }),
 });
 const etag = { ETag: { description: 'The version as a strong ETag, e.g. "v3"; send it back in If-Match', schema: { type: "string" as const } } };
 const withEtag = <T extends z.ZodType>(schema: T, description: string) => ({ ...jsonContent(schema, description), headers: etag });
@@ -82,7 +79,7 @@ export const replaceEventRoute = createRoute({
   summary: "Replace an event's editable fields",
   description: `${editDescription} Omitted optional fields go back to their defaults (the time zone to the venue's); an omitted slug stays.`,
   middleware: write,
-  request: { params: EventIdParams, headers: IfMatch, body: jsonBody(ReplaceEventBody) },
+  request: { params: EventIdParams, headers: IfMatchHeader, body: jsonBody(ReplaceEventBody) },
   responses: { 200: withEtag(Event, "The updated event"), ...errorResponses(...EDIT_ERRORS) },
 });
 
@@ -94,7 +91,7 @@ export const patchEventRoute = createRoute({
   summary: "Change some of an event's fields",
   description: `${editDescription} Only the fields present change.`,
   middleware: write,
-  request: { params: EventIdParams, headers: IfMatch, body: jsonBody(PatchEventBody) },
+  request: { params: EventIdParams, headers: IfMatchHeader, body: jsonBody(PatchEventBody) },
   responses: { 200: withEtag(Event, "The updated event"), ...errorResponses(...EDIT_ERRORS) },
 });
 
@@ -106,7 +103,7 @@ export const deleteEventRoute = createRoute({
   summary: "Delete an event (soft: its history stays readable by tenant admins)",
   description: "Tenant admins, the event's creator and keys with events:write. Send If-Match or `?version=`.",
   middleware: write,
-  request: { params: EventIdParams, headers: IfMatch, query: DeleteEventQuery },
+  request: { params: EventIdParams, headers: IfMatchHeader, query: DeleteEventQuery },
   responses: { 204: { description: "Deleted" }, ...errorResponses(...AUTH_ERRORS, ...VERSION_ERRORS, "NOT_FOUND") },
 });
 

@@ -7,7 +7,7 @@ import { quotePrice } from "../../../src/domain/pricing";
 import { createTier, patchTier, priceRulesOf, syncTiers, tierNotFound } from "../../../src/domain/tier-writes";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
 import { etagOf } from "../../../src/http/preconditions";
-import { IdParam } from "../../../src/schemas/common";
+import { IdParam, IfMatchHeader } from "../../../src/schemas/common";
 import { CreateTierBody, PatchTierBody, PriceQuoteSchema, QuoteQuery, TicketTier, TicketTierList, toQuoteDto, toTierDto } from "../../../src/schemas/tiers";
 
 const tags = ["Ticket tiers"];
@@ -20,9 +20,6 @@ const quote = guard({ roles: ROLES, scopes: ["events:read"] });
 
 const EventParams = z.strictObject({ eventId: IdParam("eventId") });
 const TierParams = z.strictObject({ eventId: IdParam("eventId"), tierId: IdParam("tierId") });
-const IfMatch = z.object({
-  "if-match": z.string().max(64).optional().openapi({ description: 'The ETag being updated, e.g. "v3" (or send `version`)' }),
-});
 const etag = { ETag: { description: 'The version as a strong ETag, e.g. "v3"; send it back in If-Match', schema: { type: "string" as const } } };
 const withEtag = <T extends z.ZodType>(schema: T, description: string) => ({ ...jsonContent(schema, description), headers: etag });
 
@@ -80,7 +77,7 @@ export const patchTierRoute = createRoute({
     "Send If-Match (or `version`). Capacity may rise at any time and fall only down to the tickets held and sold " +
     `(409 CAPACITY_BELOW_COMMITTED). Price changes apply to holds made afterwards; existing holds keep their locked quote. ${IN_FORCE}`,
   middleware: write,
-  request: { params: TierParams, headers: IfMatch, body: jsonBody(PatchTierBody) },
+  request: { params: TierParams, headers: IfMatchHeader, body: jsonBody(PatchTierBody) },
   responses: {
     200: withEtag(TicketTier, "The updated tier"),
     ...errorResponses(...WRITE_ERRORS, "PRECONDITION_REQUIRED", "PRECONDITION_FAILED", "VERSION_CONFLICT"),

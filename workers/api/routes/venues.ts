@@ -11,7 +11,7 @@ import { AppError } from "../../../src/http/errors";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
 import { etagOf, expectedVersion, staleVersion } from "../../../src/http/preconditions";
 import { uuidv7 } from "../../../src/lib/ids";
-import { PageQuery, pageOf } from "../../../src/schemas/common";
+import { IfMatchHeader, PageQuery, pageOf } from "../../../src/schemas/common";
 import {
   CreateVenueBody,
   DeleteVenueQuery,
@@ -84,7 +84,7 @@ export const updateVenue = createRoute({
     "Send `If-Match` with the ETag you read, or the `version` in the body. A stale one is refused " +
     "(412 with If-Match, 409 VERSION_CONFLICT with a body version) and the answer carries `currentVersion`.",
   middleware: write,
-  request: { params: VenueIdParams, body: jsonBody(UpdateVenueBody) },
+  request: { params: VenueIdParams, headers: IfMatchHeader, body: jsonBody(UpdateVenueBody) },
   responses: {
     200: { ...jsonContent(Venue, "The updated venue"), headers: etagHeader },
     ...errorResponses(...AUTH_ERRORS, ...BODY_ERRORS, ...VERSIONED_WRITE_ERRORS),
@@ -101,7 +101,7 @@ export const deleteVenue = createRoute({
     "Needs `If-Match` or `?version=`. Refused with 409 CONFLICT while events that are neither deleted nor " +
     "COMPLETED/CANCELLED still take place there; the answer carries `liveEvents`.",
   middleware: write,
-  request: { params: VenueIdParams, query: DeleteVenueQuery },
+  request: { params: VenueIdParams, headers: IfMatchHeader, query: DeleteVenueQuery },
   responses: { 204: { description: "Deleted" }, ...errorResponses(...AUTH_ERRORS, ...VERSIONED_WRITE_ERRORS, "CONFLICT") },
 });
 
