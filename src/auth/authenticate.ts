@@ -4,6 +4,7 @@ import { CredentialLookup } from "../db/repositories/credentials";
 import type { Role } from "../db/schema";
 import { TenantDb } from "../db/tenant-db";
 import type { AppEnv } from "../http/context";
+import { inBackground } from "../http/background";
 import { AppError } from "../http/errors";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { looksLikeApiKey, parseApiKey } from "./api-key-format";
@@ -62,12 +63,7 @@ async function apiKeyPrincipal(c: Parameters<MiddlewareHandler<AppEnv>>[0], toke
   if (found.key.expiresAt !== null && found.key.expiresAt <= now) throw new AppError("TOKEN_INVALID", "API key expired");
   const tenantId = verifiedTenantId(found.key.tenantId);
   if (found.key.lastUsedAt === null || now - found.key.lastUsedAt > API_KEY_TOUCH_INTERVAL_MS) {
-    const touch = new TenantDb(c.var.db, tenantId).apiKeys.touch(found.key.id, now);
-    try {
-      c.executionCtx.waitUntil(touch);
-    } catch {
-      await touch; // no execution context (direct app.request in tests)
-    }
+    await inBackground(c, new TenantDb(c.var.db, tenantId).apiKeys.touch(found.key.id, now));
   }
   return { kind: "api_key", tenantId, keyId: found.key.id, scopes: found.key.scopes as Scope[] };
 }

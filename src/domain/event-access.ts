@@ -4,7 +4,7 @@ import type { TenantDb } from "../db/tenant-db";
 import { AppError } from "../http/errors";
 import { PUBLICLY_LISTED } from "./event-status";
 
-const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
+export const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
 
 /**
  * The venue an event is created at or moved to must exist in the caller's tenant (a

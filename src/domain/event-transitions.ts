@@ -3,6 +3,7 @@ import type { EventRow, EventStatus } from "../db/schema";
 import type { FieldError } from "../http/errors";
 import { checkTransition, NOTIFY_HOLDERS_ON } from "./event-status";
 import { scheduleErrors, type Schedule } from "./event-schedule";
+import { iso } from "../schemas/common";
 
 /**
  * Planning a status change, shared by the status route and the cron: what the machine
@@ -50,7 +51,6 @@ export type StatusChangeRefusal =
 export type PlanResult = { ok: true; plan: StatusChangePlan } | ({ ok: false } & StatusChangeRefusal);
 
 const SCHEDULE_PREFIX = "body.schedule";
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Which requests carry a schedule is decided before the machine: RESCHEDULED needs one,

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { base64url } from "../lib/crypto";
 import { errorFields, log } from "../observability/logger";
 import type { AppEnv } from "./context";
+import { inBackground } from "./background";
 
 /**
  * Edge caching of public JSON reads with the Workers Cache API, invalidated by versioned
@@ -63,18 +64,6 @@ function respond(c: Context<AppEnv>, body: string, etag: string, state: "HIT" | 
   const headers = { etag, "cache-control": CLIENT_CACHE_CONTROL, "x-cache": state };
   if (ifNoneMatchHits(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
   return c.body(body, 200, { ...headers, "content-type": "application/json" });
-}
-
-/** Outlives the response where the runtime allows (waitUntil), else finishes first. */
-async function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
-  let ctx: { waitUntil(work: Promise<unknown>): void } | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    ctx = undefined; // app.request() without an execution context (some tests)
-  }
-  if (ctx) ctx.waitUntil(work);
-  else await work;
 }
 
 /**

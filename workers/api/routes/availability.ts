@@ -6,6 +6,7 @@ import { AppError } from "../../../src/http/errors";
 import { createRouter, errorResponses, jsonContent } from "../../../src/http/openapi";
 import { inventoryOf, rpc } from "../../../src/inventory/client";
 import type { TierAvailability } from "../../../src/inventory/contract";
+import { inBackground } from "../../../src/http/background";
 import { errorFields, log } from "../../../src/observability/logger";
 import { CatalogueEventParams } from "../../../src/schemas/public-catalogue";
 
@@ -70,15 +71,6 @@ type AvailabilityDto = z.infer<typeof Availability>;
 
 const respond = (c: Context<AppEnv>, body: AvailabilityDto, state: "HIT" | "MISS") =>
   c.json(body, 200, { "cache-control": CACHE_CONTROL, "x-cache": state });
-
-/** Outlives the response where the runtime allows (waitUntil), else finishes first. */
-async function inBackground(c: Context<AppEnv>, work: Promise<unknown>) {
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    await work; // app.request() without an execution context
-  }
-}
 
 export const availabilityRoutes = createRouter().openapi(availabilityRoute, async (c) => {
   const { tenantSlug, eventId } = c.req.valid("param");

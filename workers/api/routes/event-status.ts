@@ -2,11 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { prepareAudit } from "../../../src/audit/audit";
 import { guard, tenantOf } from "../../../src/auth/authenticate";
-import type { TenantPrincipal } from "../../../src/auth/principal";
-import { assertCanManageEvent, principalId } from "../../../src/domain/event-access";
+import { assertCanManageEvent, isTenantAdmin, principalId } from "../../../src/domain/event-access";
 import { planStatusChange, type StatusChangeRequest } from "../../../src/domain/event-transitions";
 import { commitStatusChange } from "../../../src/events/status-change";
 import type { AppEnv } from "../../../src/http/context";
+import { inBackground } from "../../../src/http/background";
 import { AppError } from "../../../src/http/errors";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody } from "../../../src/http/openapi";
 import { etagOf, expectedVersion, staleVersion } from "../../../src/http/preconditions";
@@ -55,8 +55,6 @@ export const changeEventStatus = createRoute({
   },
 });
 
-const isTenantAdmin = (p: TenantPrincipal) => p.kind === "user" && (p.role === "owner" || p.role === "admin");
-
 function toRequest(body: StatusChangeInput): StatusChangeRequest {
   const s = body.schedule;
   return {
@@ -71,14 +69,8 @@ function toRequest(body: StatusChangeInput): StatusChangeRequest {
 }
 
 /** Sends the committed domain event now rather than at the next cron tick. */
-function drainAfterResponse(c: Context<AppEnv>) {
-  const drain = drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, c.var.now());
-  try {
-    c.executionCtx.waitUntil(drain);
-  } catch {
-    return drain; // no execution context (direct app.request without one): drain inline
-  }
-}
+const drainAfterResponse = (c: Context<AppEnv>) =>
+  inBackground(c, drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, c.var.now()));
 
 export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async (c) => {
   const { principal, db } = tenantOf(c);
