@@ -23,6 +23,8 @@ export default defineConfig(async () => {
             ENVIRONMENT: "test",
             PLATFORM_ADMIN_KEY: randomBytes(32).toString("base64url"),
             JWT_SIGNING_KEYS: JSON.stringify([activeKey, previousKey]),
+            TICKET_SIGNING_KEYS: JSON.stringify([signingJwk("ticket-test")]),
+            PAYMENT_WEBHOOK_SECRET: `whsec_${randomBytes(30).toString("base64url")}`,
             TEST_MIGRATIONS: migrations,
           },
         },

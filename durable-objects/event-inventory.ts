@@ -1,23 +1,36 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../src/config/env";
+import { loadConfig, type ApiConfig } from "../src/config/env";
 import type {
+  AttachPaymentRequest,
+  CheckoutRequest,
+  CheckoutStep,
   GateState,
   HoldDto,
   HoldRequest,
   IdempotentOutcome,
   InventoryResult,
+  OrderDto,
+  PaymentNotice,
+  PaymentOutcome,
   ReleaseRequest,
   TierAvailability,
   TierConfig,
   TierCounts,
 } from "../src/inventory/contract";
+import { CHECKOUT_LEASE_MS } from "../src/inventory/contract";
+import { liveEffects, type SaleEffects } from "../src/inventory/effects";
 import { uuidv7 } from "../src/lib/ids";
+import type { MintRequest } from "../src/mint/messages";
+import { signTicketCode } from "../src/tickets/code";
 import { errorFields, log } from "../src/observability/logger";
 import { gateSelling, isOpen, readGate, writeGate } from "./inventory/gate";
 import { expireDueHolds, findHold, placeHold, releaseHold } from "./inventory/holds";
-import { purgeExpired, runIdempotent } from "./inventory/idempotency";
+import { claimInFlight, lookup, purgeExpired, record, releaseLease, runIdempotent } from "./inventory/idempotency";
+import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, readOrder, ticketsOf, toOrderDto } from "./inventory/orders";
+import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox, type OutboxRow } from "./inventory/outbox";
+import { problem, statusOf } from "./inventory/problems";
 import { rearm } from "./inventory/schedule";
-import { migrate, resolveEventId } from "./inventory/schema";
+import { migrate, resolveIdentity } from "./inventory/schema";
 import { Db } from "./inventory/sql";
 import { countsOf, listTiers, upsertTier } from "./inventory/tiers";
 
@@ -33,15 +46,23 @@ import { countsOf, listTiers, upsertTier } from "./inventory/tiers";
 export class EventInventory extends DurableObject<Env> {
   private readonly db: Db;
   private readonly eventId: string;
+  private readonly tenantId: string;
+  private readonly config: ApiConfig;
+  /** Where outbox effects go; tests swap in failing ones through runInDurableObject. */
+  effects: SaleEffects;
+  private applying: Promise<OutboxReport> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    loadConfig(env);
+    this.config = loadConfig(env);
+    this.effects = liveEffects(this.config);
     this.db = new Db(ctx.storage.sql);
-    this.eventId = ctx.storage.transactionSync(() => {
+    const identity = ctx.storage.transactionSync(() => {
       migrate(this.db);
-      return resolveEventId(this.db, ctx.id.name);
+      return resolveIdentity(this.db, ctx.id.name);
     });
+    this.eventId = identity.eventId;
+    this.tenantId = identity.tenantId;
   }
 
   /** Applies the event's selling state unless a newer version is already stored. */
@@ -106,26 +127,223 @@ export class EventInventory extends DurableObject<Env> {
     return listTiers(this.db).map(countsOf);
   }
 
+  // ---------------------------------------------------------------- orders
+
   /**
-   * Expires due holds and purges old idempotency records, then re-arms for the next due
-   * work. Works from the real state, not from what was scheduled, so running late, twice
-   * or spuriously changes nothing that should not change.
+   * Checkout, step one (see CheckoutStep): a free order is finished here; one that costs
+   * money comes back as `needs_payment` with the key claimed in flight. A retry after the
+   * lease ran out resumes the same order.
+   */
+  async checkout(req: CheckoutRequest): Promise<CheckoutStep> {
+    if (!Number.isSafeInteger(req.paymentTtlMs) || req.paymentTtlMs <= 0) throw new RangeError("paymentTtlMs must be a positive integer");
+    const step = this.ctx.storage.transactionSync((): CheckoutStep | { kind: "finished"; orderId: string; replayed: boolean } => {
+      const wall = Date.now();
+      const prior = lookup<{ orderId: string }>(this.db, req, wall);
+      if (prior?.kind === "resumable") {
+        const order = readOrder(this.db, prior.ref);
+        if (order?.status === "pending" && order.payment_intent_id === null) {
+          claimInFlight(this.db, req, wall, wall + CHECKOUT_LEASE_MS, order.order_id);
+          return { kind: "needs_payment", order: toOrderDto(this.db, order, this.eventId) };
+        }
+        // The order moved on without us (paid, expired): finish the record with it.
+        const result = order ? { ok: true as const, value: { orderId: order.order_id } } : problem("ORDER_NOT_FOUND", `No order ${prior.ref}`);
+        record(this.db, req, result.ok ? 201 : statusOf(result.code), result, wall);
+        return result.ok ? { kind: "finished", orderId: result.value.orderId, replayed: true } : { kind: "done", outcome: { kind: "response", replayed: true, status: 404, result } };
+      }
+      if (prior?.kind === "response" && prior.result.ok) return { kind: "finished", orderId: prior.result.value.orderId, replayed: true };
+      // A stored refusal, in flight or key reused: none carries an order, so the types agree.
+      if (prior) return { kind: "done", outcome: prior as IdempotentOutcome<OrderDto> };
+
+      expireDueHolds(this.db, req.now);
+      const created = checkoutHold(this.db, readGate(this.db), req, uuidv7(req.now));
+      if (!created.ok) {
+        record(this.db, req, statusOf(created.code), created, wall);
+        return { kind: "done", outcome: { kind: "response", replayed: false, status: statusOf(created.code), result: created } };
+      }
+      const order = created.value;
+      if (order.status === "paid") {
+        record(this.db, req, 201, { ok: true, value: { orderId: order.order_id } }, wall);
+        return { kind: "finished", orderId: order.order_id, replayed: false };
+      }
+      claimInFlight(this.db, req, wall, wall + CHECKOUT_LEASE_MS, order.order_id);
+      return { kind: "needs_payment", order: toOrderDto(this.db, order, this.eventId) };
+    });
+    await rearm(this.db, this.ctx.storage);
+    if (step.kind !== "finished") return step;
+    // Stored records name the order; the answer is the order as it is now, with its codes.
+    return { kind: "done", outcome: { kind: "response", replayed: step.replayed, status: 201, result: { ok: true, value: await this.orderNow(step.orderId) } } };
+  }
+
+  /** Checkout, step two: the provider's intent is recorded on the order and the key's record finished. */
+  async attachPayment(req: AttachPaymentRequest): Promise<IdempotentOutcome<OrderDto>> {
+    const result = this.ctx.storage.transactionSync(() => {
+      const attached = attachPayment(this.db, req.orderId, req.payment, req.now);
+      const stored = attached.ok ? { ok: true as const, value: { orderId: attached.value.order_id } } : attached;
+      record(this.db, req, attached.ok ? 201 : statusOf(attached.code), stored, Date.now());
+      return attached;
+    });
+    await rearm(this.db, this.ctx.storage);
+    if (!result.ok) return { kind: "response", replayed: false, status: statusOf(result.code), result };
+    return { kind: "response", replayed: false, status: 201, result: { ok: true, value: await this.orderNow(result.value.order_id) } };
+  }
+
+  /** The caller could not create the payment intent: a retry with the same key may resume at once. */
+  async abandonCheckout(scopedKey: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => releaseLease(this.db, scopedKey));
+  }
+
+  /** An order as it is now (the buyer's own, unless `buyerId` is null for staff and webhooks). */
+  async getOrder(orderId: string, buyerId: string | null): Promise<InventoryResult<OrderDto>> {
+    const row = findOrder(this.db, orderId, buyerId);
+    if (!row) return problem("ORDER_NOT_FOUND", `No order ${orderId}`, { orderId });
+    return { ok: true, value: await this.orderNow(orderId) };
+  }
+
+  /** Applies a verified payment notice once per provider event id. */
+  async confirmPayment(notice: PaymentNotice): Promise<{ outcome: PaymentOutcome; orderStatus: string | null }> {
+    const result = this.ctx.storage.transactionSync(() => {
+      expireDueOrders(this.db, notice.now);
+      return applyPayment(this.db, notice);
+    });
+    await rearm(this.db, this.ctx.storage);
+    if (result.outcome === "paid" || result.outcome === "paid_after_expiry") await this.signCodes(notice.orderId);
+    return { outcome: result.outcome, orderStatus: readOrder(this.db, notice.orderId)?.status ?? null };
+  }
+
+  /** The order with every ticket's code signed. */
+  private async orderNow(orderId: string): Promise<OrderDto> {
+    await this.signCodes(orderId);
+    return toOrderDto(this.db, readOrder(this.db, orderId)!, this.eventId);
+  }
+
+  /**
+   * Signs the codes of the order's tickets that have none yet. Codes are signed after the
+   * sale commits (signing is async and transactions are not), so a ticket may briefly
+   * have none; every reader and the outbox call this first. Ed25519 signatures are
+   * deterministic, so signing twice in a race stores the same code.
+   */
+  private async signCodes(orderId: string): Promise<void> {
+    const unsigned = ticketsOf(this.db, orderId).filter((t) => t.code === null);
+    for (const t of unsigned) {
+      const code = await signTicketCode(this.config.TICKET_SIGNING_KEYS, {
+        v: 1,
+        tid: this.tenantId,
+        eid: this.eventId,
+        tkt: t.ticket_id,
+        n: t.number,
+        tier: t.tier_id,
+        cv: t.code_version,
+        iat: Math.floor(t.issued_at / 1000),
+      });
+      this.db.run`UPDATE tickets SET code = ${code} WHERE ticket_id = ${t.ticket_id} AND code IS NULL AND code_version = ${t.code_version}`;
+    }
+  }
+
+  // ---------------------------------------------------------------- outbox
+
+  /**
+   * Applies due outbox effects (D1 order records, mint requests, confirmations), oldest
+   * first. A failing effect stays with its attempts counted and is retried with backoff
+   * from the alarm; the others go on. One run at a time per object.
+   */
+  async applyOutbox(now: number = Date.now()): Promise<OutboxReport> {
+    if (this.applying) return this.applying;
+    this.applying = this.runOutbox(now).finally(() => {
+      this.applying = null;
+    });
+    return this.applying;
+  }
+
+  private async runOutbox(now: number): Promise<OutboxReport> {
+    const report: OutboxReport = { applied: 0, failed: 0, pending: 0 };
+    for (let round = 0; round < 20; round++) {
+      const rows = dueEffects(this.db, now, 25);
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        try {
+          await this.applyEffect(row);
+          this.ctx.storage.transactionSync(() => markApplied(this.db, row));
+          report.applied++;
+        } catch (err) {
+          report.failed++;
+          log("warn", "inventory: effect failed; will retry", { eventId: this.eventId, effect: row.id, attempts: row.attempts + 1, ...errorFields(err) });
+          this.ctx.storage.transactionSync(() => markFailed(this.db, row, Date.now(), String(errorFields(err).errorMessage ?? "error")));
+        }
+      }
+      if (report.failed > 0) break;
+    }
+    this.ctx.storage.transactionSync(() => rescheduleOutbox(this.db));
+    await rearm(this.db, this.ctx.storage);
+    report.pending = pendingEffects(this.db);
+    return report;
+  }
+
+  private async applyEffect(row: OutboxRow): Promise<void> {
+    const order = await this.orderNow(row.ref);
+    switch (row.kind) {
+      case "order_record":
+        return this.effects.recordOrder(this.tenantId, order);
+      case "mint_requests":
+        return this.effects.requestMints(
+          order.tickets.map(
+            (t): MintRequest => ({
+              v: 1,
+              kind: "ticket.mint",
+              tenantId: this.tenantId,
+              eventId: this.eventId,
+              orderId: order.orderId,
+              ticketId: t.ticketId,
+              tierId: t.tierId,
+              ticketNumber: t.number,
+              ownerId: order.buyerId,
+              soldAt: order.paidAt ?? t.issuedAt,
+            }),
+          ),
+        );
+      case "notification":
+        return this.effects.notify({
+          kind: "order.confirmed",
+          tenantId: this.tenantId,
+          eventId: this.eventId,
+          orderId: order.orderId,
+          buyerId: order.buyerId,
+          ticketNumbers: order.tickets.map((t) => t.number),
+          totalMinor: order.totalMinor,
+          currency: order.currency,
+          paidAt: order.paidAt ?? order.createdAt,
+        });
+    }
+  }
+
+  /**
+   * Expires due holds and unpaid orders, purges old idempotency records, then applies the
+   * outbox and re-arms for the next due work. Works from the real state, not from what
+   * was scheduled, so running late, twice or spuriously changes nothing that should not
+   * change. Failed effects are rescheduled by the outbox itself, not by failing the alarm.
    */
   override async alarm(): Promise<void> {
     const now = Date.now();
     try {
       const expired = this.ctx.storage.transactionSync(() => {
-        const n = expireDueHolds(this.db, now);
-        this.db.run`DELETE FROM schedule WHERE kind = 'hold_expiry' AND due_at <= ${now}`;
+        const holds = expireDueHolds(this.db, now);
+        const orders = expireDueOrders(this.db, now);
+        this.db.run`DELETE FROM schedule WHERE kind IN ('hold_expiry', 'order_expiry') AND due_at <= ${now}`;
         purgeExpired(this.db, now);
-        return n;
+        return { holds, orders };
       });
-      if (expired > 0) log("info", "inventory: holds expired", { eventId: this.eventId, expired });
+      if (expired.holds > 0 || expired.orders > 0) log("info", "inventory: expired", { eventId: this.eventId, ...expired });
     } catch (err) {
       // Rethrown so the runtime retries the alarm with backoff.
       log("error", "inventory: alarm failed", { eventId: this.eventId, ...errorFields(err) });
       throw err;
     }
-    await rearm(this.db, this.ctx.storage);
+    await this.applyOutbox(now);
   }
+}
+
+export interface OutboxReport {
+  applied: number;
+  failed: number;
+  /** Effects still waiting (due later, after a failure). */
+  pending: number;
 }

@@ -34,6 +34,9 @@ export const DEV_VAR_GENERATORS = {
   // Single-quoted on one line: dotenv keeps the JSON's double quotes verbatim.
   JWT_SIGNING_KEYS: () => `'${JSON.stringify([generateSigningJwk()])}'`,
   DEMO_OWNER_PASSWORD: demoPassword,
+  TICKET_SIGNING_KEYS: () => `'${JSON.stringify([generateSigningJwk()])}'`,
+  // The local payment provider signs its webhooks with this, exactly as Stripe would.
+  PAYMENT_WEBHOOK_SECRET: () => `whsec_${randomUrlSafe(40)}`,
 };
 
 /**

@@ -12,7 +12,7 @@ import { adjustHeld, buyerCommitted, getTier, type Tier } from "./tiers";
  * read the counters and the writes follow with no await in between, so no other call can
  * slip in, and a throw rolls the whole hold back.
  */
-type HoldRow = {
+export type HoldRow = {
   hold_id: string;
   buyer_id: string;
   status: HoldDto["status"];
@@ -23,7 +23,7 @@ type HoldRow = {
   currency: string;
 };
 
-const expiryId = (holdId: string) => `hold_expiry:${holdId}`;
+export const expiryId = (holdId: string) => `hold_expiry:${holdId}`;
 
 function toDto(row: HoldRow, eventId: string): HoldDto {
   return {
@@ -38,7 +38,7 @@ function toDto(row: HoldRow, eventId: string): HoldDto {
   };
 }
 
-function readHold(db: Db, holdId: string): HoldRow | null {
+export function readHold(db: Db, holdId: string): HoldRow | null {
   return db.first<HoldRow>`SELECT * FROM holds WHERE hold_id = ${holdId}`;
 }
 
@@ -144,7 +144,7 @@ export function placeHold(db: Db, gate: GateState | null, req: HoldRequest, hold
 }
 
 /** Ends an active hold and gives its capacity back (tier and buyer counters). */
-function endHold(db: Db, row: HoldRow, status: "released" | "expired", now: number): HoldRow {
+export function endHold(db: Db, row: HoldRow, status: "released" | "expired", now: number): HoldRow {
   for (const { tierId, quantity } of JSON.parse(row.items) as HoldLine[]) adjustHeld(db, row.buyer_id, tierId, -quantity);
   db.run`UPDATE holds SET status = ${status}, updated_at = ${now} WHERE hold_id = ${row.hold_id} AND status = 'active'`;
   unschedule(db, expiryId(row.hold_id));

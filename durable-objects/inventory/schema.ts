@@ -84,6 +84,70 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE tiers ADD COLUMN config_version INTEGER NOT NULL DEFAULT 0;
   `,
+  // 3: orders, tickets, processed payment events, the outbox of effects, and a lease on
+  // in-flight idempotency records (checkout awaits the payment provider).
+  `
+  ALTER TABLE idempotency ADD COLUMN lease_until INTEGER;
+
+  CREATE TABLE orders (
+    order_id          TEXT    PRIMARY KEY,
+    hold_id           TEXT    NOT NULL UNIQUE,
+    buyer_id          TEXT    NOT NULL,
+    status            TEXT    NOT NULL CHECK (status IN ('pending', 'paid', 'expired', 'cancelled')),
+    items             TEXT    NOT NULL,
+    total_minor       INTEGER NOT NULL CHECK (total_minor >= 0),
+    currency          TEXT    NOT NULL,
+    payment_provider  TEXT    NOT NULL CHECK (payment_provider IN ('none', 'stripe', 'local')),
+    payment_intent_id TEXT,
+    client_secret     TEXT,
+    refund_due        INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    expires_at        INTEGER,
+    paid_at           INTEGER,
+    updated_at        INTEGER NOT NULL,
+    rev               INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX orders_buyer ON orders (buyer_id);
+  CREATE INDEX orders_pending_expiry ON orders (expires_at) WHERE status = 'pending';
+  CREATE UNIQUE INDEX orders_intent ON orders (payment_intent_id) WHERE payment_intent_id IS NOT NULL;
+
+  CREATE TABLE tickets (
+    ticket_id     TEXT    PRIMARY KEY,
+    order_id      TEXT    NOT NULL REFERENCES orders (order_id),
+    tier_id       TEXT    NOT NULL,
+    number        INTEGER NOT NULL UNIQUE CHECK (number >= 1),
+    holder_id     TEXT    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('valid', 'checked_in', 'refunded', 'cancelled', 'transferred')),
+    code          TEXT,
+    code_version  INTEGER NOT NULL DEFAULT 1 CHECK (code_version >= 1),
+    price_minor   INTEGER NOT NULL CHECK (price_minor >= 0),
+    issued_at     INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX tickets_order ON tickets (order_id);
+  CREATE INDEX tickets_unsigned ON tickets (order_id) WHERE code IS NULL;
+
+  CREATE TABLE payment_events (
+    provider_event_id TEXT    PRIMARY KEY,
+    order_id          TEXT,
+    kind              TEXT    NOT NULL,
+    outcome           TEXT    NOT NULL,
+    received_at       INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE outbox (
+    id          TEXT    PRIMARY KEY,
+    kind        TEXT    NOT NULL CHECK (kind IN ('order_record', 'mint_requests', 'notification')),
+    ref         TEXT    NOT NULL,
+    payload     TEXT,
+    created_at  INTEGER NOT NULL,
+    gen         INTEGER NOT NULL DEFAULT 1,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     INTEGER NOT NULL,
+    last_error  TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX outbox_next ON outbox (next_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -103,17 +167,21 @@ export function migrate(db: Db): void {
 }
 
 /**
- * The event this object serves, from its name (`${tenantId}:${eventId}`; ids are UUIDs,
- * so the event id is the last part). Remembered in `meta`, so an instance started without
- * its name (an alarm wake-up, on runtimes that do not pass it then) still knows it.
+ * The tenant and event this object serves, from its name (`${tenantId}:${eventId}`; ids
+ * contain no colon). Remembered in `meta`, so an instance started without its name (an
+ * alarm wake-up, on runtimes that do not pass it then) still knows them.
  */
-export function resolveEventId(db: Db, name: string | undefined): string {
+export function resolveIdentity(db: Db, name: string | undefined): { tenantId: string; eventId: string } {
   if (name) {
-    const eventId = name.slice(name.lastIndexOf(":") + 1);
+    const cut = name.lastIndexOf(":");
+    const tenantId = name.slice(0, cut);
+    const eventId = name.slice(cut + 1);
     db.run`INSERT INTO meta (key, value) VALUES ('event_id', ${eventId}) ON CONFLICT (key) DO NOTHING`;
-    return eventId;
+    db.run`INSERT INTO meta (key, value) VALUES ('tenant_id', ${tenantId}) ON CONFLICT (key) DO NOTHING`;
+    return { tenantId, eventId };
   }
-  const row = db.first<{ value: string }>`SELECT value FROM meta WHERE key = 'event_id'`;
-  if (!row) throw new Error("EventInventory needs a name (`${tenantId}:${eventId}`): reach it with idFromName");
-  return row.value;
+  const event = db.first<{ value: string }>`SELECT value FROM meta WHERE key = 'event_id'`;
+  const tenant = db.first<{ value: string }>`SELECT value FROM meta WHERE key = 'tenant_id'`;
+  if (!event || !tenant) throw new Error("EventInventory needs a name (`${tenantId}:${eventId}`): reach it with idFromName");
+  return { tenantId: tenant.value, eventId: event.value };
 }

@@ -141,3 +141,16 @@ export function buyerCommitted(db: Db, buyerId: string, tierId: string): number 
   const row = db.first<{ n: number }>`SELECT held + sold AS n FROM buyer_counts WHERE buyer_id = ${buyerId} AND tier_id = ${tierId}`;
   return row?.n ?? 0;
 }
+
+/** A paid order's seats stop being held and count as sold (tier and buyer counters). */
+export function moveHeldToSold(db: Db, buyerId: string, tierId: string, quantity: number): void {
+  db.run`UPDATE tiers SET held = held - ${quantity}, sold = sold + ${quantity} WHERE tier_id = ${tierId}`;
+  db.run`UPDATE buyer_counts SET held = held - ${quantity}, sold = sold + ${quantity} WHERE buyer_id = ${buyerId} AND tier_id = ${tierId}`;
+}
+
+/** Adds sold seats that were not held (a payment that arrived after its order expired). */
+export function addSold(db: Db, buyerId: string, tierId: string, quantity: number): void {
+  db.run`UPDATE tiers SET sold = sold + ${quantity} WHERE tier_id = ${tierId}`;
+  const updated = db.run`UPDATE buyer_counts SET sold = sold + ${quantity} WHERE buyer_id = ${buyerId} AND tier_id = ${tierId}`;
+  if (updated === 0) db.run`INSERT INTO buyer_counts (buyer_id, tier_id, sold) VALUES (${buyerId}, ${tierId}, ${quantity})`;
+}

@@ -36,7 +36,12 @@ export type AuditAction =
   | "event.created"
   | "event.updated"
   | "event.deleted"
-  | "event.status_changed";
+  | "event.status_changed"
+  | "tier.created"
+  | "tier.create_reverted"
+  | "tier.updated"
+  | "tier.update_reverted"
+  | "tier.synced";
 
 export interface AuditInput {
   action: AuditAction;

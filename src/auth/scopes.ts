@@ -11,5 +11,6 @@ export const SCOPES = [
   "venues:write",
   "events:read",
   "events:write",
+  "orders:read",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

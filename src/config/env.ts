@@ -33,12 +33,12 @@ const signingKeys = z
     try {
       return JSON.parse(raw) as unknown;
     } catch {
-      ctx.addIssue({ code: "custom", message: "JWT_SIGNING_KEYS is not valid JSON" });
+      ctx.addIssue({ code: "custom", message: "not valid JSON" });
       return z.NEVER;
     }
   })
-  .pipe(z.array(signingJwk).min(1, "JWT_SIGNING_KEYS needs at least one key"))
-  .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "JWT_SIGNING_KEYS has duplicate kid values");
+  .pipe(z.array(signingJwk).min(1, "needs at least one key"))
+  .refine((keys) => new Set(keys.map((k) => k.kid)).size === keys.length, "has duplicate kid values");
 
 export const ApiEnvSchema = z.object({
   ENVIRONMENT: z.enum(["local", "test", "staging", "production"]),
@@ -55,6 +55,21 @@ export const ApiEnvSchema = z.object({
   MAX_BODY_BYTES: positiveIntString.max(10 * 1024 * 1024),
   /** How long a hold keeps its seats before the DO's alarm gives them back. */
   HOLD_TTL_SECONDS: positiveIntString.min(60).max(3600),
+  /** How long an order that costs money waits for its payment before its seats go back on sale. */
+  PAYMENT_TTL_SECONDS: positiveIntString.min(60).max(24 * 3600),
+  /** `local` confirms payments through the same signed webhook path, without a network (development, tests). */
+  PAYMENT_PROVIDER: z.enum(["stripe", "local"]),
+  /** Stripe's API base URL; only tests and proxies change it. */
+  STRIPE_API_BASE: z.string().url().default("https://api.stripe.com"),
+  /** Secret API key (sk_...); required when PAYMENT_PROVIDER is stripe. */
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** The webhook endpoint's signing secret (whsec_...); the local provider signs with it too. */
+  PAYMENT_WEBHOOK_SECRET: z.string().min(24, "PAYMENT_WEBHOOK_SECRET must be at least 24 characters"),
+  /** Ed25519 keys that sign ticket codes (same format as JWT_SIGNING_KEYS; the first signs). */
+  TICKET_SIGNING_KEYS: signingKeys.refine(
+    (keys) => keys.every((k) => k.kid.length <= 32),
+    "kid values must be at most 32 characters (the kid is in every ticket code; codes stay under 300 characters)",
+  ),
   EMAIL_DELIVERY: z.enum(["sink", "log"]),
   PUBLIC_APP_URL: z.string().url(),
   PLATFORM_ADMIN_KEY: z.string().min(32, "PLATFORM_ADMIN_KEY must be at least 32 characters"),
@@ -63,7 +78,16 @@ export const ApiEnvSchema = z.object({
   RATE_LIMITER: binding<DurableObjectNamespace<RateLimiter>>("RATE_LIMITER", "idFromName"),
   EVENT_INVENTORY: binding<DurableObjectNamespace<EventInventory>>("EVENT_INVENTORY", "idFromName"),
   NOTIFICATIONS: binding<Queue>("NOTIFICATIONS", "send"),
-});
+  MINT_QUEUE: binding<Queue>("MINT_QUEUE", "sendBatch"),
+})
+  .refine((c) => c.PAYMENT_PROVIDER !== "stripe" || c.STRIPE_SECRET_KEY !== undefined, {
+    path: ["STRIPE_SECRET_KEY"],
+    message: "STRIPE_SECRET_KEY is missing (required when PAYMENT_PROVIDER is stripe)",
+  })
+  .refine((c) => c.ENVIRONMENT !== "production" || c.PAYMENT_PROVIDER === "stripe", {
+    path: ["PAYMENT_PROVIDER"],
+    message: "production takes real payments: PAYMENT_PROVIDER must be stripe",
+  });
 
 export type ApiConfig = z.infer<typeof ApiEnvSchema>;
 export type SigningJwk = z.infer<typeof signingJwk>;

@@ -3,3 +3,4 @@
 export * from "./schema/identity";
 export * from "./schema/events";
 export * from "./schema/sales";
+export * from "./schema/orders";

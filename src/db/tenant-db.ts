@@ -2,6 +2,7 @@ import { TenantScope, type Db, type TenantId } from "./client";
 import { ApiKeysRepo } from "./repositories/api-keys";
 import { AuditLogRepo } from "./repositories/audit-log";
 import { EventsRepo } from "./repositories/events";
+import { OrdersRepo } from "./repositories/orders";
 import { OneTimeTokensRepo } from "./repositories/one-time-tokens";
 import { RefreshTokensRepo } from "./repositories/refresh-tokens";
 import { TiersRepo } from "./repositories/tiers";
@@ -18,6 +19,7 @@ export class TenantDb {
   readonly venues: VenuesRepo;
   readonly events: EventsRepo;
   readonly tiers: TiersRepo;
+  readonly orders: OrdersRepo;
 
   constructor(db: Db, tenantId: TenantId) {
     const scope = new TenantScope(db, tenantId);
@@ -29,5 +31,6 @@ export class TenantDb {
     this.venues = new VenuesRepo(scope);
     this.events = new EventsRepo(scope);
     this.tiers = new TiersRepo(scope);
+    this.orders = new OrdersRepo(scope);
   }
 }

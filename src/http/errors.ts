@@ -50,6 +50,11 @@ export const ERROR_CATALOG = {
   HOLD_NOT_FOUND: { status: 404, title: "Hold not found" },
   HOLD_EXPIRED: { status: 410, title: "The hold has expired" },
   HOLD_CONVERTED: { status: 409, title: "The hold was already checked out" },
+  HOLD_RELEASED: { status: 409, title: "The hold was released" },
+  ORDER_NOT_FOUND: { status: 404, title: "Order not found" },
+  ORDER_EXPIRED: { status: 410, title: "The order's payment deadline passed" },
+  PAYMENT_PROVIDER_ERROR: { status: 502, title: "The payment provider refused the request" },
+  WEBHOOK_SIGNATURE_INVALID: { status: 400, title: "Webhook signature invalid" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency-Key reused with a different request" },
   IDEMPOTENCY_IN_FLIGHT: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -118,3 +118,104 @@ export interface ReleaseRequest extends IdempotencyInput {
 /** Idempotency records live at least this long (the draft suggests 24 h). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 export const DEFAULT_HOLD_TTL_MS = 10 * 60_000;
+
+// ------------------------------------------------------------------ orders and tickets
+
+export type OrderStatus = "pending" | "paid" | "expired" | "cancelled";
+export type TicketStatus = "valid" | "checked_in" | "refunded" | "cancelled" | "transferred";
+export type PaymentProviderName = "none" | "stripe" | "local";
+
+export interface TicketDto {
+  ticketId: string;
+  tierId: string;
+  /** Unique within the event, counted from 1. */
+  number: number;
+  status: TicketStatus;
+  /** Signed, offline-verifiable code (docs/adr/0007-ticket-codes.md); null only until signed. */
+  code: string | null;
+  codeVersion: number;
+  priceMinor: number;
+  issuedAt: number;
+}
+
+export interface OrderPayment {
+  provider: "stripe" | "local";
+  intentId: string;
+  /** For the buyer's client to confirm the payment; only ever shown to the buyer. */
+  clientSecret: string;
+}
+
+export interface OrderDto {
+  orderId: string;
+  eventId: string;
+  holdId: string;
+  buyerId: string;
+  status: OrderStatus;
+  items: HoldLine[];
+  currency: string;
+  totalMinor: number;
+  createdAt: number;
+  /** Payment deadline of a pending order; null once paid (or for free orders). */
+  expiresAt: number | null;
+  paidAt: number | null;
+  payment: OrderPayment | null;
+  tickets: TicketDto[];
+  /** Revision: bumped by every change of the order or its tickets (the D1 upsert keeps the highest). */
+  rev: number;
+}
+
+export interface CheckoutRequest extends IdempotencyInput {
+  buyerId: string;
+  holdId: string;
+  now: number;
+  /** How long a paid order waits for its payment before its seats go back on sale. */
+  paymentTtlMs: number;
+  /** Who collects the money for orders that cost something. */
+  provider: "stripe" | "local";
+}
+
+/**
+ * Checkout's first step. A free order (or any refusal, replay, reuse or in-flight answer)
+ * is finished in the DO: `done`. An order that costs money comes back as `needs_payment`
+ * with the key claimed in flight: the caller creates the provider's payment intent and
+ * hands it over with `attachPayment`, which finishes the record. A caller that dies in
+ * between leaves a lease that runs out; the next retry with the same key resumes with
+ * the same order (never a second one).
+ */
+export type CheckoutStep =
+  | { kind: "done"; outcome: IdempotentOutcome<OrderDto> }
+  | { kind: "needs_payment"; order: OrderDto };
+
+export interface AttachPaymentRequest extends IdempotencyInput {
+  orderId: string;
+  payment: OrderPayment;
+  now: number;
+}
+
+/** A payment provider's verified webhook, reduced to what the DO decides on. */
+export interface PaymentNotice {
+  /** The provider's event id: each is acted on once. */
+  providerEventId: string;
+  kind: "succeeded" | "failed";
+  orderId: string;
+  intentId: string;
+  amountMinor: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  now: number;
+}
+
+export type PaymentOutcome =
+  | "paid"
+  | "paid_after_expiry"
+  | "already_paid"
+  | "duplicate"
+  | "unknown_order"
+  | "intent_mismatch"
+  | "amount_mismatch"
+  | "payment_failed"
+  | "late_payment_refund_due";
+
+export const DEFAULT_PAYMENT_TTL_MS = 15 * 60_000;
+/** How long a checkout may sit between claiming its key and attaching the payment intent. */
+export const CHECKOUT_LEASE_MS = 30_000;

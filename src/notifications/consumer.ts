@@ -1,9 +1,10 @@
 import { loadConfig, type ApiConfig } from "../config/env";
-import { createDb, type Db } from "../db/client";
+import { createDb, verifiedTenantId, type Db } from "../db/client";
+import { TenantDb } from "../db/tenant-db";
 import { sentEmails } from "../db/schema";
 import { errorFields, log } from "../observability/logger";
 import { handleEventStatusChanged } from "./event-status-changed";
-import { NotificationMessageSchema, type EmailMessage } from "./messages";
+import { NotificationMessageSchema, type EmailMessage, type OrderConfirmedMessage } from "./messages";
 import { renderEmail } from "./templates";
 
 /**
@@ -26,6 +27,8 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
     try {
       if (m.kind === "email") {
         await deliverEmail(db, config, msg.id, m);
+      } else if (m.kind === "order.confirmed") {
+        await confirmOrder(db, config, m);
       } else {
         const outcome = await handleEventStatusChanged(db, m, Date.now());
         if (!outcome.processed) log("info", "event status change already processed", { messageId: msg.id, outboxId: m.outboxId });
@@ -54,4 +57,43 @@ async function deliverEmail(db: Db, config: ApiConfig, messageId: string, m: Ema
       .run();
   }
   log("info", "email delivered", { messageId, tenantId: m.tenantId, template: m.template, delivery: config.EMAIL_DELIVERY });
+}
+
+/**
+ * Emails the buyer their confirmation, once per order: the email's id is derived from the
+ * order id, so a redelivered message (or a second outbox send) stores nothing new.
+ */
+async function confirmOrder(db: Db, config: ApiConfig, m: OrderConfirmedMessage): Promise<void> {
+  const tenantDb = new TenantDb(db, verifiedTenantId(m.tenantId));
+  const [buyer, event] = await Promise.all([tenantDb.users.findById(m.buyerId), tenantDb.events.findById(m.eventId)]);
+  if (!buyer) {
+    log("warn", "order confirmation skipped: buyer not found", { tenantId: m.tenantId, orderId: m.orderId });
+    return;
+  }
+  const total = formatMoney(m.totalMinor, m.currency);
+  await deliverEmail(db, config, `order-confirmed:${m.orderId}`, {
+    kind: "email",
+    tenantId: m.tenantId,
+    to: buyer.email,
+    template: "order_confirmed",
+    data: {
+      name: buyer.name,
+      eventName: event?.name ?? "your event",
+      orderId: m.orderId,
+      ticketCount: String(m.ticketNumbers.length),
+      ticketNumbers: m.ticketNumbers.slice(0, 50).join(", "),
+      total,
+      link: `${config.PUBLIC_APP_URL}/orders/${m.orderId}`,
+    },
+  });
+}
+
+/** Minor units as money, with the currency's own number of decimals (JPY none, EUR two). */
+function formatMoney(minor: number, currency: string): string {
+  try {
+    const format = new Intl.NumberFormat("en", { style: "currency", currency });
+    return format.format(minor / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
+  } catch {
+    return `${minor} ${currency} (minor units)`;
+  }
 }

@@ -11,7 +11,7 @@ export const EmailMessageSchema = z.strictObject({
   kind: z.literal("email"),
   tenantId: z.string().min(1),
   to: z.string().email(),
-  template: z.enum(["verify_email", "password_reset", "password_changed", "welcome"]),
+  template: z.enum(["verify_email", "password_reset", "password_changed", "welcome", "order_confirmed"]),
   /** Template variables. Links may embed a one-time token; they are never logged. */
   data: z.record(z.string(), z.string().max(2048)),
 });
@@ -43,7 +43,28 @@ export type EventStatusChangedMessage = z.infer<typeof EventStatusChangedMessage
 export const EventStatusChangedOutboxBodySchema = EventStatusChangedMessageSchema.omit({ outboxId: true });
 export type EventStatusChangedOutboxBody = z.infer<typeof EventStatusChangedOutboxBodySchema>;
 
-export const NotificationMessageSchema = z.discriminatedUnion("kind", [EmailMessageSchema, EventStatusChangedMessageSchema]);
+/**
+ * A paid order, from the event's EventInventory outbox: the consumer emails the buyer
+ * once per order (deduped on the order id), whatever the number of deliveries.
+ */
+export const OrderConfirmedMessageSchema = z.strictObject({
+  kind: z.literal("order.confirmed"),
+  tenantId: z.string().min(1),
+  eventId: Uuid,
+  orderId: Uuid,
+  buyerId: z.string().min(1),
+  ticketNumbers: z.array(z.number().int().min(1)).min(1).max(1000),
+  totalMinor: z.number().int().nonnegative(),
+  currency: z.string().length(3),
+  paidAt: EpochMs,
+});
+export type OrderConfirmedMessage = z.infer<typeof OrderConfirmedMessageSchema>;
+
+export const NotificationMessageSchema = z.discriminatedUnion("kind", [
+  EmailMessageSchema,
+  EventStatusChangedMessageSchema,
+  OrderConfirmedMessageSchema,
+]);
 export type NotificationMessage = z.infer<typeof NotificationMessageSchema>;
 
 /** Emails go straight to the queue; domain events go through the outbox (src/outbox). */

@@ -1,8 +1,10 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { callApp, envWith } from "../http/app-harness";
 import { createEvent, createVenue, transition } from "../helpers/event-fixtures";
 import { createApiKey, createTenant, registerUser, type TenantFixture } from "../helpers/fixtures";
 import { call, expectProblem } from "../helpers/http";
-import { addTier, DAY, iso } from "./support";
+import { addTier, DAY, iso, onSaleEvent, placeHold, tiersPath } from "./support";
 
 /**
  * The quote endpoint against numbers worked out by hand. The tier (EUR):
@@ -129,5 +131,45 @@ describe("GET /v1/events/{eventId}/tiers/{tierId}/quote", () => {
     expect((await call("GET", path, { token: key })).status).toBe(200);
     await transition(owner, draft.id, "PUBLISHED");
     expect((await call("GET", path, { token: customer })).body).toMatchObject({ priceRule: "base", totalMinor: 5000 });
+  });
+
+  it("quotes only the configuration in force, the one a hold locks: 409 while the latest change is not", async () => {
+    const { event, tier } = await onSaleEvent(tenant, { priceMinor: 5000 });
+    const customer = (await registerUser(tenant)).tokens.accessToken;
+    const path = quotePath({ quantity: 2 }, tier.id, event.id);
+    expect((await call("GET", path, { token: customer })).body).toMatchObject({ unitPriceMinor: 5000, totalMinor: 10000 });
+
+    // A price change D1 took but the inventory never received (its push failed).
+    const pushesFail = {
+      idFromName: (name: string) => env.EVENT_INVENTORY.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = env.EVENT_INVENTORY.get(id);
+        return {
+          counts: () => stub.counts(),
+          upsertTier: async () => {
+            throw new Error("inventory unreachable (test)");
+          },
+        };
+      },
+    };
+    const patched = await callApp(envWith({ EVENT_INVENTORY: pushesFail }), "PATCH", `${tiersPath(event.id)}/${tier.id}`, {
+      token: owner,
+      body: { priceMinor: 7000, version: 1 },
+    });
+    expect(patched.body).toMatchObject({ priceMinor: 7000, version: 2, inForce: false });
+    for (const token of [customer, owner]) {
+      expect(expectProblem(await call("GET", path, { token }), 409, "CONFLICT")).toMatchObject({ tierId: tier.id, version: 2 });
+    }
+    // What a hold locks meanwhile is the configuration in force: D1's 70.00 would have been a wrong quote.
+    const held = await placeHold(customer, event.id, [{ tierId: tier.id, quantity: 2 }]);
+    expect(held.status, held.text).toBe(201);
+    expect(held.body.items[0].quote).toMatchObject({ unitPriceMinor: 5000, totalMinor: 10000 });
+
+    expect((await call("POST", `${tiersPath(event.id)}/sync`, { token: owner })).status).toBe(200);
+    const quoted = await call("GET", path, { token: customer });
+    expect(quoted.body).toMatchObject({ unitPriceMinor: 7000, totalMinor: 14000 });
+    const buyer = (await registerUser(tenant)).tokens.accessToken;
+    const locked = await placeHold(buyer, event.id, [{ tierId: tier.id, quantity: 2 }]);
+    expect(locked.body.items[0].quote).toMatchObject({ unitPriceMinor: quoted.body.unitPriceMinor, totalMinor: quoted.body.totalMinor });
   });
 });

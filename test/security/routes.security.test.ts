@@ -8,6 +8,7 @@ import "./specs/venues";
 import "./specs/events";
 import "./specs/event-status";
 import "./specs/sales";
+import "./specs/orders";
 
 /** Operations anyone may call. Adding one here is a security decision: say why in review. */
 const PUBLIC_OPERATIONS = new Set([
@@ -25,6 +26,9 @@ const PUBLIC_OPERATIONS = new Set([
   "GET /v1/public/{tenantSlug}/events",
   "GET /v1/public/{tenantSlug}/events/{eventId}",
   "GET /v1/public/{tenantSlug}/events/{eventId}/availability",
+  // Scanners' offline verification keys, and the payment provider's signed webhook.
+  "GET /v1/public/ticket-keys",
+  "POST /v1/webhooks/stripe",
 ]);
 
 // The intended policy, spelled out rather than imported from the product, so widening a
@@ -226,6 +230,8 @@ describe("security coverage of the OpenAPI document", () => {
       const res = await call(method, path, method === "POST" ? { body: {} } : {});
       if (method === "GET" && path !== template) expect([res.status, res.body?.code], op).toEqual([404, "NOT_FOUND"]);
       else if (method === "GET") expect(res.status, `${op}: ${res.text}`).toBe(200);
+      // The webhook's gate is its signature, not credentials.
+      else if (path === "/v1/webhooks/stripe") expect([res.status, res.body?.code], op).toEqual([400, "WEBHOOK_SIGNATURE_INVALID"]);
       // POSTs reach body validation instead of an auth gate.
       else expect([res.status, res.body?.code], op).toEqual([400, "VALIDATION_FAILED"]);
     }

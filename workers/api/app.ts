@@ -15,6 +15,8 @@ import { liveRoutes, readyRoutes } from "./routes/health";
 import { eventStatusRoutes } from "./routes/event-status";
 import { eventRoutes } from "./routes/events";
 import { holdRoutes } from "./routes/holds";
+import { orderRoutes } from "./routes/orders";
+import { paymentRoutes } from "./routes/payments";
 import { meRoutes } from "./routes/me";
 import { platformRoutes } from "./routes/platform-tenants";
 import { publicCatalogueRoutes } from "./routes/public-catalogue";
@@ -84,6 +86,8 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", tierRoutes);
   app.route("/", holdRoutes);
   app.route("/", availabilityRoutes);
+  app.route("/", orderRoutes);
+  app.route("/", paymentRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

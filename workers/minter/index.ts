@@ -4,20 +4,24 @@ import { requestId, type RequestIdVariables } from "hono/request-id";
 import * as z from "zod/mini";
 import { AppError } from "../../src/http/errors";
 import { problemResponse } from "../../src/http/problem";
+import { handleMintBatch } from "./queue";
 
 /**
- * boxoffice-minter: will mint Solana cNFT tickets (later issue). For now it only
- * proves it deploys and runs: GET /health/live, and RFC 9457 problems for the rest,
- * rendered by the same catalogue as the API so clients see one error shape.
+ * boxoffice-minter: mints Solana cNFT tickets. Today it claims one `mints` row per sold
+ * ticket from the mint queue (the Solana side arrives in a later issue), answers
+ * GET /health/live, and RFC 9457 problems for the rest, rendered by the same catalogue as
+ * the API so clients see one error shape.
  */
 
 const MinterEnvSchema = z.object({
   ENVIRONMENT: z.enum(["local", "test", "staging", "production"]),
+  DB: z.custom<D1Database>((v) => typeof v === "object" && v !== null && typeof (v as D1Database).prepare === "function", "binding DB is missing"),
 });
 
 /** Bindings as wrangler hands them to the worker (before validation). */
 export interface MinterBindings {
   ENVIRONMENT: string;
+  DB: D1Database;
 }
 export type MinterConfig = z.infer<typeof MinterEnvSchema>;
 
@@ -69,4 +73,5 @@ app.onError((err, c) => {
 
 export default {
   fetch: app.fetch,
+  queue: (batch, env) => handleMintBatch(batch, loadMinterConfig(env).DB),
 } satisfies ExportedHandler<MinterBindings>;

@@ -56,14 +56,14 @@ async function publishedTierInA(w: SecurityWorld) {
 }
 
 /** An on-sale event of tenant A with one tier. */
-async function onSaleTierInA(w: SecurityWorld) {
+export async function onSaleTierInA(w: SecurityWorld) {
   const p = await tierInA(w);
   await moveTo(w, p.eventId, "PUBLISHED", "ON_SALE");
   return p;
 }
 
 /** A hold on an on-sale event of tenant A, made by the role about to call (a customer otherwise): holds are their buyer's. */
-async function holdInA(w: SecurityWorld, caller?: { role: Role }) {
+export async function holdInA(w: SecurityWorld, caller?: { role: Role }) {
   const { eventId, tierId } = await onSaleTierInA(w);
   const res = await call("POST", `/v1/events/${eventId}/holds`, {
     token: await w.a.token(caller?.role ?? "customer"),

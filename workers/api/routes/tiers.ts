@@ -4,7 +4,7 @@ import { ROLES, type Role } from "../../../src/db/schema";
 import { visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
 import { quotePrice } from "../../../src/domain/pricing";
-import { createTier, patchTier, priceRulesOf, syncTiers, tierNotFound } from "../../../src/domain/tier-writes";
+import { assertQuotable, createTier, patchTier, priceRulesOf, syncTiers, tierNotFound } from "../../../src/domain/tier-writes";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
 import { etagOf } from "../../../src/http/preconditions";
 import { IdParam, IfMatchHeader } from "../../../src/schemas/common";
@@ -25,9 +25,11 @@ const withEtag = <T extends z.ZodType>(schema: T, description: string) => ({ ...
 
 const IN_FORCE =
   "D1 keeps the tier's description and configuration; the event's inventory enforces it. A change is written, then pushed to " +
-  "the inventory: if the inventory refuses it (capacity below what is held and sold), the change is undone and the refusal " +
-  "answered; if the inventory cannot be reached, the change is kept with `inForce: false` until the next tier write of the " +
-  "event or POST /v1/events/{eventId}/tiers/sync pushes it.";
+  "the inventory: if the inventory refuses it (capacity below what is held and sold), the change is undone (the previous " +
+  "configuration again, as a new version the inventory confirms) and the refusal answered; if the inventory cannot be " +
+  "reached, the change is kept with `inForce: false` until the next tier write of the event or " +
+  "POST /v1/events/{eventId}/tiers/sync pushes it. Every change is in the tenant's audit log (tier.created, tier.updated " +
+  "with the changed fields, tier.update_reverted / tier.create_reverted for a change the inventory refused, tier.synced).";
 const WRITE_ERRORS = [...AUTH_ERRORS, ...BODY_ERRORS, "NOT_FOUND", "CONFLICT", "CAPACITY_BELOW_COMMITTED", "DEPENDENCY_UNAVAILABLE"] as const;
 
 export const createTierRoute = createRoute({
@@ -115,10 +117,15 @@ export const quoteRoute = createRoute({
     "unit price (early bird before its end, else last minute from its start, else base) × quantity = subtotal; minus the group " +
     "discount when quantity reaches its minimum; plus service and facility fees per ticket (never discounted); plus tax on all " +
     "that. Each percentage is rounded half up once. Customers see tiers of published events only. A hold locks the quote of " +
-    "its own moment.",
+    "its own moment.\n\n" +
+    "The quote is priced with the configuration in force in the event's inventory, the one a hold would lock. While a tier's " +
+    "latest change is not in force yet (the tier shows `inForce: false`: its push to the inventory is under way, failed, or " +
+    "was refused), no quote is given: 409 CONFLICT with `tierId` and `version`, for staff and buyers alike. It clears once the " +
+    "change is in force (usually at once; after a failed push, at the next tier write of the event or " +
+    "POST /v1/events/{eventId}/tiers/sync).",
   middleware: quote,
   request: { params: TierParams, query: QuoteQuery },
-  responses: { 200: jsonContent(PriceQuoteSchema, "The quote"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND") },
+  responses: { 200: jsonContent(PriceQuoteSchema, "The quote"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "CONFLICT") },
 });
 
 export const tierRoutes = createRouter()
@@ -161,6 +168,7 @@ export const tierRoutes = createRouter()
     const event = await visibleEvent(principal, db, eventId);
     const row = await db.tiers.findById(event.id, tierId);
     if (!row) throw tierNotFound();
+    assertQuotable(row);
     const at = q.at === undefined ? c.var.now() : Date.parse(q.at);
     return c.json(toQuoteDto(quotePrice(priceRulesOf(row), q.quantity, at)), 200);
   });

@@ -1,0 +1,655 @@
+// On-sale load benchmark of the API worker in local workerd (Miniflare 5, no wrangler dev
+// proxy). Bundles the current source, seeds a tenant, a free tier of CAPACITY tickets and
+// USERS customers, then runs ATTEMPTS hold(+checkout) attempts from CLIENTS concurrent
+// clients and compares the hold rate with a trivial endpoint (/health/live) of the same
+// worker in the same run. Checks: nothing oversold, no ticket twice, D1 agrees.
+// Progress goes to stdout; the LAST stdout line is one JSON object. Results and method:
+// docs/benchmarks.md. Exit 0 when the measurement ran (targets missed or not), 1 on a crash.
+//
+//   npm run bench:sale                     CLIENTS=200 ATTEMPTS=5000 CAPACITY=1000 (defaults)
+//   CLIENTS=300 ATTEMPTS=8000 npm run bench:sale
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const int = (name, dflt) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const CLIENTS = int("CLIENTS", 200);
+const ATTEMPTS = int("ATTEMPTS", 5000);
+const CAPACITY = int("CAPACITY", 1000);
+const USERS = int("USERS", Math.max(200, CLIENTS));
+/** Sequential holds for the per-hold Durable Object cost. */
+const SEQ = int("SEQ_HOLDS", 300);
+const SETUP_CONCURRENCY = int("SETUP_CONCURRENCY", 16);
+const DRAIN_TIMEOUT_MS = int("DRAIN_TIMEOUT_MS", 60_000);
+const PASSWORD = "correct horse battery staple";
+
+const t00 = performance.now();
+const progress = (msg) => console.log(`[bench:sale ${((performance.now() - t00) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- bundle + config
+
+/** `wrangler deploy --dry-run` bundles exactly what would be deployed (minified, top-level env). */
+function bundle(outdir) {
+  const wrangler = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+  const res = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--env", "", "--outdir", outdir], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
+  if (res.status !== 0) throw new Error(`wrangler bundle failed (exit ${res.status}):\n${res.stdout}\n${res.stderr}`);
+  const modules = {};
+  for (const f of readdirSync(outdir)) {
+    if (f.endsWith(".js") || f.endsWith(".mjs")) modules[f] = { type: "esm", contents: readFileSync(path.join(outdir, f), "utf8") };
+  }
+  if (!modules["index.js"]) throw new Error(`no index.js in ${outdir}: ${readdirSync(outdir).join(", ")}`);
+  return modules;
+}
+
+/** Top-level [vars], plus compatibility_date, from wrangler.toml (flat `KEY = "value"` lines). */
+function wranglerVars() {
+  const lines = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").split("\n");
+  const vars = {};
+  let section = "";
+  let compatibilityDate = "2026-11-01";
+  for (const raw of lines) {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) continue;
+    if (line.startsWith("[")) {
+      section = line;
+      continue;
+    }
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"(.*)"$/.exec(line);
+    if (!m) continue;
+    if (section === "" && m[1] === "compatibility_date") compatibilityDate = m[2];
+    if (section === "[vars]") vars[m[1]] = m[2];
+  }
+  return { vars, compatibilityDate };
+}
+
+function signingJwk(kid) {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  return { ...privateKey.export({ format: "jwk" }), kid };
+}
+
+/** Per-run secrets, shaped like vitest.config.ts's; never written to disk. */
+function secrets() {
+  return {
+    PLATFORM_ADMIN_KEY: randomBytes(32).toString("base64url"),
+    JWT_SIGNING_KEYS: JSON.stringify([signingJwk("bench-active")]),
+    TICKET_SIGNING_KEYS: JSON.stringify([signingJwk("bench-ticket")]),
+    PAYMENT_WEBHOOK_SECRET: `whsec_${randomBytes(30).toString("base64url")}`,
+  };
+}
+
+const logTally = { info: 0, warn: 0, error: 0, other: 0 };
+const logSamples = new Map();
+function onWorkerLog(entry) {
+  const level = entry.level === "log" || entry.level === "debug" ? "info" : entry.level;
+  logTally[level in logTally ? level : "other"]++;
+  if (level === "error" || level === "warn") {
+    let key = entry.message.slice(0, 300);
+    try {
+      const j = JSON.parse(entry.message);
+      key = `${j.level ?? level}: ${j.msg ?? ""} ${j.error ?? ""} ${(j.errorMessage ?? "").slice(0, 160)}`.trim();
+    } catch {}
+    logSamples.set(key, (logSamples.get(key) ?? 0) + 1);
+  }
+}
+
+/**
+ * The API worker as wrangler.toml declares it: D1, the two SQLite-backed DO classes, both
+ * queue producers and the notifications consumer. Storage is Miniflare's temporary
+ * directory, removed by dispose(). `tail` adds a streaming tail consumer (only for the
+ * per-hold DO probe, never during the load).
+ */
+async function startWorker(modules, env, { tail = false } = {}) {
+  const { vars, compatibilityDate } = wranglerVars();
+  const text = (value) => ({ type: "text", value });
+  const workerEnv = {
+    ...Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, text(v)])),
+    ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, text(v)])),
+    DB: { type: "d1", id: "00000000-0000-4000-8000-000000000001" },
+    RATE_LIMITER: { type: "durable-object", worker: "boxoffice-api", exportName: "RateLimiter" },
+    EVENT_INVENTORY: { type: "durable-object", worker: "boxoffice-api", exportName: "EventInventory" },
+    NOTIFICATIONS: { type: "queue", name: "boxoffice-notifications" },
+    MINT_QUEUE: { type: "queue", name: "boxoffice-mints" },
+  };
+  const workers = [
+    {
+      config: {
+        name: "boxoffice-api",
+        compatibilityDate,
+        manifest: { mainModule: "index.js", modules },
+        env: workerEnv,
+        exports: {
+          RateLimiter: { type: "durable-object", storage: "sqlite" },
+          EventInventory: { type: "durable-object", storage: "sqlite" },
+        },
+        triggers: [
+          {
+            type: "queue",
+            name: "boxoffice-notifications",
+            maxBatchSize: 25,
+            maxBatchTimeout: 1,
+            maxRetries: 5,
+            deadLetterQueue: "boxoffice-notifications-dlq",
+          },
+        ],
+        ...(tail ? { experimental: { streamingTailConsumers: [{ worker: "bench-tail" }] } } : {}),
+      },
+      dev: { unsafeRegisterWorker: false },
+    },
+  ];
+  if (tail) workers.push({ config: { name: "bench-tail", compatibilityDate, manifest: { mainModule: "tail.js", modules: { "tail.js": { type: "esm", contents: TAIL_WORKER } } } }, dev: { unsafeRegisterWorker: false } });
+  const mf = new Miniflare({
+    workers,
+    logRequests: false,
+    enableDevRegistry: false,
+    telemetry: { enabled: false },
+    handleStructuredLogs: onWorkerLog,
+  });
+  const url = await mf.ready;
+  return { mf, url };
+}
+
+/**
+ * Streaming tail consumer for the DO probe: records, per invocation, the runtime's onset and
+ * outcome timestamps (workerd reports cpuTime/wallTime as 0 locally; these timestamps come
+ * from the runtime, not the frozen JS clock), the execution model and, for fetches, the URL.
+ */
+const TAIL_WORKER = `
+let items = [];
+export default {
+  tailStream(first) {
+    const on = first.event;
+    const rec = { trace: first.spanContext && first.spanContext.traceId, model: on.executionModel, entry: on.entrypoint ?? null,
+      kind: on.info && on.info.type, method: on.info && on.info.method, url: on.info && on.info.url, t0: +new Date(first.timestamp) };
+    return (ev) => {
+      if (ev.event && ev.event.type === "outcome") { rec.t1 = +new Date(ev.timestamp); rec.outcome = ev.event.outcome; rec.cpu = ev.event.cpuTime; items.push(rec); }
+    };
+  },
+  async fetch(req) {
+    if (new URL(req.url).searchParams.has("reset")) { items = []; return Response.json([]); }
+    return Response.json(items);
+  },
+};`;
+
+async function applyMigrations(mf) {
+  const db = await mf.getD1Database("DB");
+  const files = readdirSync(path.join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort();
+  for (const f of files) {
+    const stmts = readFileSync(path.join(ROOT, "migrations", f), "utf8")
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (stmts.length) await db.batch(stmts.map((s) => db.prepare(s)));
+  }
+  return { db, files };
+}
+
+// ---------------------------------------------------------------- HTTP
+
+let BASE;
+async function call(method, p, { token, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (body !== undefined) h["content-type"] = "application/json";
+  if (token) h.authorization = `Bearer ${token}`;
+  const res = await fetch(new URL(p, BASE), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {}
+  return { status: res.status, body: json, text, headers: res.headers };
+}
+
+async function must(expected, label, promise) {
+  const r = await promise;
+  if (r.status !== expected) throw new Error(`${label}: expected ${expected}, got ${r.status}: ${r.text.slice(0, 500)}`);
+  return r;
+}
+
+async function pool(n, concurrency, fn) {
+  let next = 0;
+  const out = new Array(n);
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await fn(i);
+    }),
+  );
+  return out;
+}
+
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : null);
+const round = (x, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? null : Math.round(x * 10 ** d) / 10 ** d);
+const bump = (hist, key) => (hist[key] = (hist[key] ?? 0) + 1);
+const summary = (lat) => {
+  const s = [...lat].sort((a, b) => a - b);
+  return { n: s.length, p50: round(pct(s, 50)), p90: round(pct(s, 90)), p99: round(pct(s, 99)), max: round(s.at(-1) ?? null) };
+};
+
+// ---------------------------------------------------------------- world
+
+async function createWorld({ users, capacity, maxPerBuyer = 10_000 }) {
+  const slug = `bench-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  const ownerEmail = `owner@${slug}.test`;
+  await must(201, "create tenant", call("POST", "/v1/platform/tenants", {
+    token: ENV.PLATFORM_ADMIN_KEY,
+    body: { slug, name: `Bench ${slug}`, owner: { email: ownerEmail, name: "Owner", password: PASSWORD } },
+  }));
+  const login = await must(200, "owner login", call("POST", "/v1/auth/login", { body: { tenant: slug, email: ownerEmail, password: PASSWORD } }));
+  const owner = login.body.tokens.accessToken;
+  const { event, tier } = await onSaleEvent(owner, capacity, maxPerBuyer);
+  const customers = await pool(users, SETUP_CONCURRENCY, async (i) => {
+    const r = await must(201, `register user ${i}`, call("POST", "/v1/auth/register", {
+      body: { tenant: slug, email: `buyer${i}@${slug}.test`, password: PASSWORD, name: `Buyer ${i}` },
+    }));
+    return { id: r.body.user.id, token: r.body.tokens.accessToken };
+  });
+  return { slug, owner, event, tier, customers };
+}
+
+/** Venue, event, one free tier, then PUBLISHED and ON_SALE through the status route. */
+async function onSaleEvent(owner, capacity, maxPerBuyer) {
+  const venue = await must(201, "create venue", call("POST", "/v1/venues", {
+    token: owner,
+    body: { name: "Bench Arena", addressLine1: "1 Main Street", city: "Berlin", country: "DE", timezone: "Europe/Berlin", capacity: Math.max(capacity, 1000) },
+  }));
+  const starts = Date.now() + 30 * 86_400_000;
+  const event = await must(201, "create event", call("POST", "/v1/events", {
+    token: owner,
+    body: { name: `Bench on-sale ${randomBytes(3).toString("hex")}`, venueId: venue.body.id, startsAt: new Date(starts).toISOString(), endsAt: new Date(starts + 3 * 3_600_000).toISOString() },
+  }));
+  const tier = await must(201, "create tier", call("POST", `/v1/events/${event.body.id}/tiers`, {
+    token: owner,
+    body: { name: "General admission", capacity, currency: "EUR", priceMinor: 0, maxPerOrder: 10, maxPerBuyer },
+  }));
+  for (const to of ["PUBLISHED", "ON_SALE"]) {
+    const cur = await must(200, "get event", call("GET", `/v1/events/${event.body.id}`, { token: owner }));
+    await must(200, `status ${to}`, call("POST", `/v1/events/${event.body.id}/status`, { token: owner, body: { to, reason: `bench moves to ${to}`, version: cur.body.version } }));
+  }
+  return { event: event.body, tier: tier.body };
+}
+
+// ---------------------------------------------------------------- phases
+
+async function baseline(label) {
+  const lat = [];
+  const hist = {};
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next++ < ATTEMPTS) {
+        const s = performance.now();
+        try {
+          const r = await fetch(new URL("/health/live", BASE));
+          await r.arrayBuffer();
+          bump(hist, r.status);
+        } catch {
+          bump(hist, "network_error");
+        }
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const wall = (performance.now() - t0) / 1000;
+  const res = { label, requests: lat.length, wall_s: round(wall, 3), rps: round(lat.length / wall, 1), ...prefix("ms_", summary(lat)), statuses: hist };
+  progress(`baseline ${label}: ${res.rps} rps, p50 ${res.ms_p50} ms, p99 ${res.ms_p99} ms, statuses ${JSON.stringify(hist)}`);
+  return res;
+}
+const prefix = (pre, o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k === "n" ? k : pre + k, v]));
+
+async function load(world) {
+  const holdsPath = `/v1/events/${world.event.id}/holds`;
+  const ordersPath = `/v1/events/${world.event.id}/orders`;
+  const holdLat = [];
+  const checkoutLat = [];
+  const holdHist = {};
+  const checkoutHist = {};
+  const holdCodes = {};
+  const checkoutCodes = {};
+  const orders = [];
+  const oddities = [];
+  let holdsOk = 0;
+  let next = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const ticker = setInterval(() => progress(`load: ${done}/${ATTEMPTS} attempts, ${holdsOk} holds, ${orders.length} paid orders`), 2000);
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, ci) => {
+      const buyer = world.customers[ci % world.customers.length];
+      while (next++ < ATTEMPTS) {
+        let s = performance.now();
+        let hold;
+        try {
+          hold = await call("POST", holdsPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: world.tier.id, quantity: 1 }] } });
+          bump(holdHist, hold.status);
+          if (hold.status !== 201) bump(holdCodes, `${hold.status} ${hold.body?.code ?? "?"}`);
+        } catch (e) {
+          bump(holdHist, "network_error");
+          if (oddities.length < 20) oddities.push(`hold: ${e.message}`);
+        }
+        holdLat.push(performance.now() - s);
+        if (hold?.status === 201) {
+          holdsOk++;
+          s = performance.now();
+          try {
+            const c = await call("POST", ordersPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { holdId: hold.body.id } });
+            bump(checkoutHist, c.status);
+            if (c.status === 201 && c.body?.status === "paid" && Array.isArray(c.body.tickets)) orders.push(c.body);
+            else {
+              bump(checkoutCodes, `${c.status} ${c.body?.code ?? c.body?.status ?? "?"}`);
+              if (oddities.length < 20) oddities.push(`checkout: ${c.status} ${c.text.slice(0, 300)}`);
+            }
+          } catch (e) {
+            bump(checkoutHist, "network_error");
+            if (oddities.length < 20) oddities.push(`checkout: ${e.message}`);
+          }
+          checkoutLat.push(performance.now() - s);
+        }
+        done++;
+      }
+    }),
+  );
+  clearInterval(ticker);
+  const wall = (performance.now() - t0) / 1000;
+  return { wall, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
+}
+
+/** Waits until D1 has as many orders for the event as were paid (or stops growing). */
+async function drain(db, eventId, expected) {
+  const t0 = performance.now();
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const n = (await db.prepare("SELECT count(*) AS n FROM orders WHERE event_id = ?").bind(eventId).first()).n;
+    if (n !== last) {
+      last = n;
+      lastChange = performance.now();
+    }
+    if (n >= expected) return { n, ms: performance.now() - t0, complete: true };
+    if (performance.now() - lastChange > 15_000 || performance.now() - t0 > DRAIN_TIMEOUT_MS) return { n, ms: performance.now() - t0, complete: false };
+    await sleep(250);
+  }
+}
+
+async function readBack(world) {
+  const items = [];
+  let cursor = null;
+  let pages = 0;
+  const statuses = {};
+  do {
+    const q = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
+    const r = await call("GET", `/v1/events/${world.event.id}/orders?${q}`, { token: world.owner });
+    bump(statuses, r.status);
+    if (r.status !== 200) return { items, pages, statuses, error: `${r.status} ${r.text.slice(0, 300)}` };
+    items.push(...r.body.items);
+    cursor = r.body.nextCursor;
+    pages++;
+  } while (cursor && pages < 1000);
+  return { items, pages, statuses };
+}
+
+/** Ticket ids and numbers each seen once per source, and the same id<->number in every source. */
+function duplicates(apiOrders, d1Orders) {
+  let dup = 0;
+  const details = [];
+  const idToNumber = new Map();
+  const numberToId = new Map();
+  for (const [source, list] of [["api", apiOrders], ["d1", d1Orders]]) {
+    const seenIds = new Set();
+    const seenNumbers = new Set();
+    for (const o of list) {
+      for (const t of o.tickets ?? []) {
+        if (seenIds.has(t.id) || seenNumbers.has(t.number)) {
+          dup++;
+          if (details.length < 10) details.push(`${source}: ticket ${t.id} / number ${t.number} seen twice`);
+        }
+        seenIds.add(t.id);
+        seenNumbers.add(t.number);
+        if ((idToNumber.has(t.id) && idToNumber.get(t.id) !== t.number) || (numberToId.has(t.number) && numberToId.get(t.number) !== t.id)) {
+          dup++;
+          if (details.length < 10) details.push(`${source}: ticket ${t.id} / number ${t.number} disagrees with another answer`);
+        }
+        idToNumber.set(t.id, t.number);
+        numberToId.set(t.number, t.id);
+      }
+    }
+  }
+  return { dup, details };
+}
+
+/** N sequential holds vs N sequential /health/live on an idle server (timed from Node). */
+async function sequentialProbe(world) {
+  const holdsPath = `/v1/events/${world.event.id}/holds`;
+  const buyer = world.customers[0];
+  const holdOnce = async () => {
+    const r = await call("POST", holdsPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: world.tier.id, quantity: 1 }] } });
+    if (r.status !== 201) throw new Error(`sequential hold: ${r.status} ${r.text.slice(0, 300)}`);
+  };
+  const liveOnce = async () => {
+    const r = await fetch(new URL("/health/live", BASE));
+    await r.arrayBuffer();
+  };
+  for (let i = 0; i < 10; i++) {
+    await liveOnce();
+    await holdOnce();
+  }
+  const time = async (fn) => {
+    const lat = [];
+    for (let i = 0; i < SEQ; i++) {
+      const s = performance.now();
+      await fn();
+      lat.push(performance.now() - s);
+    }
+    return lat;
+  };
+  const live = await time(liveOnce);
+  const holds = await time(holdOnce);
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  return { live: summary(live), holds: summary(holds), liveMean: mean(live), holdMean: mean(holds) };
+}
+
+// ---------------------------------------------------------------- main
+
+const ENV = secrets();
+const machine = { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform}/${process.arch}` };
+const tmp = mkdtempSync(path.join(tmpdir(), "bench-sale-"));
+let mf = null;
+let probeMf = null;
+let exitCode = 0;
+try {
+  progress(`bundling workers/api/index.ts with wrangler (dry run) into ${tmp}`);
+  const modules = bundle(tmp);
+  progress(`bundle: ${Object.entries(modules).map(([k, v]) => `${k} ${(v.contents.length / 1024).toFixed(0)} KiB`).join(", ")}`);
+
+  ({ mf, url: BASE } = await startWorker(modules, ENV));
+  const { db, files } = await applyMigrations(mf);
+  progress(`workerd up at ${BASE}; applied ${files.length} migrations`);
+
+  await must(200, "ready", call("GET", "/health/ready"));
+  const world = await createWorld({ users: USERS, capacity: CAPACITY });
+  progress(`tenant ${world.slug}: event ${world.event.id} ON_SALE, tier ${world.tier.id} capacity ${CAPACITY} free; ${world.customers.length} customers registered`);
+
+  for (let i = 0; i < 200; i++) await (await fetch(new URL("/health/live", BASE))).arrayBuffer(); // warm the isolate
+  const before = await baseline("before");
+
+  progress(`load: ${ATTEMPTS} attempts from ${CLIENTS} concurrent clients (${world.customers.length} customers)`);
+  const L = await load(world);
+  const lastSale = performance.now();
+  const holdRequests = L.holdLat.length;
+  const checkoutRequests = L.checkoutLat.length;
+  const hold_rps = holdRequests / L.wall;
+  const checkout_rps = checkoutRequests / L.wall;
+  const holdS = summary(L.holdLat);
+  const coS = summary(L.checkoutLat);
+  progress(`load done in ${L.wall.toFixed(2)} s: holds ${JSON.stringify(L.holdHist)} ${JSON.stringify(L.holdCodes)}, checkouts ${JSON.stringify(L.checkoutHist)} ${JSON.stringify(L.checkoutCodes)}`);
+  progress(`hold ${hold_rps.toFixed(1)} rps p50 ${holdS.p50} p99 ${holdS.p99} ms; checkout ${checkout_rps.toFixed(1)} rps p50 ${coS.p50} p99 ${coS.p99} ms`);
+  for (const o of L.oddities) progress(`  unexpected: ${o}`);
+
+  const after = await baseline("after");
+
+  const sold = L.orders.reduce((n, o) => n + o.tickets.length, 0);
+  const drained = await drain(db, world.event.id, L.orders.length);
+  progress(`D1 outbox drain: ${drained.n}/${L.orders.length} orders after ${(drained.ms / 1000).toFixed(1)} s${drained.complete ? "" : " (INCOMPLETE)"}`);
+  const rb = await readBack(world);
+  const d1Tickets = rb.items.reduce((n, o) => n + (o.tickets?.length ?? 0), 0);
+  const sql = await db
+    .prepare("SELECT (SELECT count(*) FROM orders WHERE event_id = ?1) AS orders, (SELECT count(*) FROM tickets WHERE event_id = ?1) AS tickets, (SELECT count(DISTINCT number) FROM tickets WHERE event_id = ?1) AS numbers")
+    .bind(world.event.id)
+    .first();
+  progress(`read back ${rb.items.length} orders / ${d1Tickets} tickets in ${rb.pages} pages ${JSON.stringify(rb.statuses)}${rb.error ? ` ERROR ${rb.error}` : ""}; SQL: ${JSON.stringify(sql)}`);
+  const apiIds = new Set(L.orders.flatMap((o) => o.tickets.map((t) => t.id)));
+  const d1Ids = new Set(rb.items.flatMap((o) => (o.tickets ?? []).map((t) => t.id)));
+  const d1Missing = [...apiIds].filter((id) => !d1Ids.has(id)).length;
+  const d1Extra = [...d1Ids].filter((id) => !apiIds.has(id)).length;
+  const dups = duplicates(L.orders, rb.items);
+  for (const d of dups.details) progress(`  duplicate: ${d}`);
+
+  const wait = 2100 - (performance.now() - lastSale); // availability is cached per 2 s bucket
+  if (wait > 0) await sleep(wait);
+  const av = await call("GET", `/v1/public/${world.slug}/events/${world.event.id}/availability`);
+  const avTier = av.body?.items?.find((i) => i.tierId === world.tier.id);
+  progress(`availability ${av.status} x-cache ${av.headers.get("x-cache")}: ${JSON.stringify(av.body?.items ?? av.text.slice(0, 200))}`);
+
+  // Per-hold cost, sequential on the now idle server: a fresh event of the same tenant.
+  const probeEvent = await onSaleEvent(world.owner, SEQ + 20, 10_000);
+  const seq = await sequentialProbe({ ...world, ...probeEvent });
+  const holdOverheadMs = seq.holdMean - seq.liveMean;
+  progress(`sequential (${SEQ} each): hold mean ${seq.holdMean.toFixed(2)} ms, /health/live mean ${seq.liveMean.toFixed(2)} ms -> ${holdOverheadMs.toFixed(2)} ms extra per hold request`);
+
+  await mf.dispose();
+  mf = null;
+
+  // Same probe in a second workerd with a streaming tail consumer: the DO invocation's
+  // own duration per hold, from the runtime's onset/outcome timestamps.
+  let doTail = null;
+  try {
+    const started = await startWorker(modules, ENV, { tail: true });
+    probeMf = started.mf;
+    BASE = started.url;
+    await applyMigrations(probeMf);
+    const pw = await createWorld({ users: 1, capacity: SEQ + 20 });
+    const tailWorker = await probeMf.getWorker("bench-tail");
+    const seq2Lat = [];
+    const holdsPath = `/v1/events/${pw.event.id}/holds`;
+    const one = async () => {
+      const r = await call("POST", holdsPath, { token: pw.customers[0].token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: pw.tier.id, quantity: 1 }] } });
+      if (r.status !== 201) throw new Error(`probe hold: ${r.status} ${r.text.slice(0, 200)}`);
+    };
+    for (let i = 0; i < 10; i++) await one();
+    await sleep(300);
+    await (await tailWorker.fetch("http://tail/?reset")).arrayBuffer();
+    for (let i = 0; i < SEQ; i++) {
+      const s = performance.now();
+      await one();
+      seq2Lat.push(performance.now() - s);
+    }
+    await sleep(500);
+    const recs = await (await tailWorker.fetch("http://tail/")).json();
+    const holdTraces = new Set(recs.filter((r) => r.model === "stateless" && r.method === "POST" && /\/holds$/.test(new URL(r.url ?? "http://x/").pathname)).map((r) => r.trace));
+    const doRecs = recs.filter((r) => r.model === "durableObject" && r.entry === "EventInventory" && holdTraces.has(r.trace) && Number.isFinite(r.t1));
+    const reqRecs = recs.filter((r) => r.model === "stateless" && holdTraces.has(r.trace) && Number.isFinite(r.t1));
+    const perTrace = new Map();
+    for (const r of doRecs) perTrace.set(r.trace, (perTrace.get(r.trace) ?? 0) + (r.t1 - r.t0));
+    const doMs = [...perTrace.values()];
+    const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+    doTail = {
+      holds: holdTraces.size,
+      do_invocations: doRecs.length,
+      do_ms_mean: mean(doMs),
+      do_ms_p50: pct([...doMs].sort((a, b) => a - b), 50),
+      worker_ms_mean: mean(reqRecs.map((r) => r.t1 - r.t0)),
+      client_ms_mean: mean(seq2Lat),
+      cpu_reported: recs.some((r) => r.cpu > 0),
+    };
+    progress(`tail probe: ${doTail.holds} holds, ${doTail.do_invocations} EventInventory invocations, DO ${round(doTail.do_ms_mean, 3)} ms mean per hold (ms timestamps), whole request in worker ${round(doTail.worker_ms_mean, 3)} ms, seen by client ${round(doTail.client_ms_mean, 3)} ms; workerd cpuTime reported: ${doTail.cpu_reported}`);
+  } catch (e) {
+    progress(`tail probe failed (${e.message}); do_ms_per_hold_sequential falls back to the outside estimate`);
+  } finally {
+    if (probeMf) await probeMf.dispose().catch(() => {});
+    probeMf = null;
+  }
+
+  const best = before.rps >= after.rps ? before : after;
+  const bestP99 = Math.min(before.ms_p99, after.ms_p99);
+  const ratio = hold_rps / best.rps;
+  const doMs = doTail && doTail.do_invocations > 0 ? doTail.do_ms_mean : holdOverheadMs;
+  const result = {
+    capacity: CAPACITY,
+    attempts: ATTEMPTS,
+    clients: CLIENTS,
+    customers: world.customers.length,
+    sold,
+    oversold: Math.max(0, sold - CAPACITY),
+    duplicate_tickets: dups.dup,
+    hold_requests: holdRequests,
+    checkout_requests: checkoutRequests,
+    load_wall_s: round(L.wall, 3),
+    hold_rps: round(hold_rps, 1),
+    checkout_rps: round(checkout_rps, 1),
+    baseline_rps: best.rps,
+    ratio: round(ratio, 3),
+    hold_p50_ms: holdS.p50,
+    hold_p90_ms: holdS.p90,
+    hold_p99_ms: holdS.p99,
+    hold_max_ms: holdS.max,
+    checkout_p50_ms: coS.p50,
+    checkout_p99_ms: coS.p99,
+    baseline_p50_ms: best.ms_p50,
+    baseline_p99_ms: bestP99,
+    baseline_runs: [before, after].map(({ label, rps, ms_p50, ms_p99, statuses }) => ({ label, rps, p50_ms: ms_p50, p99_ms: ms_p99, statuses })),
+    baseline_choice: "highest-rps run for baseline_rps, lowest p99 of the two runs for baseline_p99_ms (both the stricter choice for the targets)",
+    hold_statuses: L.holdHist,
+    hold_refusals: L.holdCodes,
+    checkout_statuses: L.checkoutHist,
+    checkout_refusals: L.checkoutCodes,
+    paid_orders: L.orders.length,
+    d1_orders: rb.items.length,
+    d1_tickets: d1Tickets,
+    d1_sql: sql,
+    d1_missing_tickets: d1Missing,
+    d1_extra_tickets: d1Extra,
+    d1_drain_s: round(drained.ms / 1000, 2),
+    d1_drain_complete: drained.complete,
+    availability_left: avTier ? avTier.available : null,
+    availability_sold_out: avTier ? avTier.soldOut : null,
+    do_ms_per_hold_sequential: round(doMs, 3),
+    do_ms_method: doTail && doTail.do_invocations > 0 ? "streaming-tail onset->outcome of EventInventory invocations per hold (1 ms timestamps, mean)" : "outside: mean(sequential hold) - mean(sequential /health/live)",
+    hold_extra_ms_sequential: round(holdOverheadMs, 3),
+    sequential_hold_ms: seq.holds,
+    sequential_live_ms: seq.live,
+    tail_probe: doTail && Object.fromEntries(Object.entries(doTail).map(([k, v]) => [k, typeof v === "number" ? round(v, 3) : v])),
+    worker_logs: { ...logTally, samples: Object.fromEntries([...logSamples].slice(0, 10)) },
+    machine,
+    total_s: round((performance.now() - t00) / 1000, 1),
+    targets_met: {
+      sold_equals_capacity: sold === CAPACITY,
+      oversold_zero: sold <= CAPACITY,
+      duplicate_tickets_zero: dups.dup === 0,
+      ratio_at_least_half: ratio >= 0.5,
+      hold_p99_within_3x_baseline_p99: holdS.p99 !== null && holdS.p99 <= 3 * bestP99,
+    },
+  };
+  console.log(JSON.stringify(result));
+} catch (err) {
+  exitCode = 1;
+  console.error(`bench:sale failed: ${err?.stack ?? err}`);
+  if (logSamples.size) console.error(`worker errors/warnings seen: ${JSON.stringify(Object.fromEntries(logSamples))}`);
+} finally {
+  await mf?.dispose().catch(() => {});
+  await probeMf?.dispose().catch(() => {});
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.exit(exitCode);

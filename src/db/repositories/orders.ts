@@ -1,0 +1,169 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { OrderDto } from "../../inventory/contract";
+import type { TenantScope } from "../client";
+import { afterCursor, toPage, type Cursor } from "../pagination";
+import { orders, tickets, type OrderRow, type OrderStatus, type TicketRow } from "../schema";
+
+export interface OrderWithTickets extends OrderRow {
+  tickets: TicketRow[];
+}
+
+/**
+ * Orders and tickets as D1 keeps them: written only by the EventInventory outbox (as a
+ * snapshot of the DO's order, newest revision wins), read by buyers, staff and reports.
+ */
+export class OrdersRepo {
+  constructor(private readonly s: TenantScope) {}
+
+  private mine() {
+    return eq(orders.tenantId, this.s.tenantId);
+  }
+
+  /**
+   * Upserts the order and all its tickets in one batch. A row is only overwritten by a
+   * higher `rev`, so applying an old snapshot after a newer one (a slow retry) changes
+   * nothing, and applying the same one twice is a no-op.
+   */
+  async upsertSnapshot(order: OrderDto): Promise<void> {
+    const tenantId = this.s.tenantId;
+    const now = Date.now();
+    const row = {
+      id: order.orderId,
+      tenantId,
+      eventId: order.eventId,
+      buyerId: order.buyerId,
+      holdId: order.holdId,
+      status: order.status,
+      currency: order.currency,
+      totalMinor: order.totalMinor,
+      items: order.items,
+      ticketCount: order.items.reduce((n, l) => n + l.quantity, 0),
+      paymentProvider: order.payment?.provider ?? (order.totalMinor === 0 ? "none" : "local"),
+      paymentIntentId: order.payment?.intentId ?? null,
+      createdAt: order.createdAt,
+      expiresAt: order.expiresAt,
+      paidAt: order.paidAt,
+      updatedAt: now,
+      rev: order.rev,
+    } satisfies typeof orders.$inferInsert;
+    const { id: _id, tenantId: _t, createdAt: _c, ...changes } = row;
+    const statements: BatchItem<"sqlite">[] = [
+      this.s.db
+        .insert(orders)
+        .values(row)
+        .onConflictDoUpdate({ target: orders.id, set: changes, setWhere: sql`excluded.rev > ${orders.rev}` }),
+    ];
+    for (const t of order.tickets) {
+      const ticket = {
+        id: t.ticketId,
+        tenantId,
+        eventId: order.eventId,
+        orderId: order.orderId,
+        tierId: t.tierId,
+        number: t.number,
+        holderId: order.buyerId,
+        status: t.status,
+        code: t.code,
+        codeVersion: t.codeVersion,
+        priceMinor: t.priceMinor,
+        issuedAt: t.issuedAt,
+        updatedAt: now,
+        rev: order.rev,
+      } satisfies typeof tickets.$inferInsert;
+      statements.push(
+        this.s.db
+          .insert(tickets)
+          .values(ticket)
+          .onConflictDoUpdate({
+            target: tickets.id,
+            set: { status: ticket.status, code: ticket.code, codeVersion: ticket.codeVersion, holderId: ticket.holderId, updatedAt: now, rev: ticket.rev },
+            setWhere: sql`excluded.rev > ${tickets.rev}`,
+          }),
+      );
+    }
+    await this.s.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  }
+
+  async get(id: string): Promise<OrderRow | undefined> {
+    return this.s.db.select().from(orders).where(and(this.mine(), eq(orders.id, id))).get();
+  }
+
+  async withTickets(rows: OrderRow[]): Promise<OrderWithTickets[]> {
+    if (rows.length === 0) return [];
+    const all = await this.s.db
+      .select()
+      .from(tickets)
+      .where(and(eq(tickets.tenantId, this.s.tenantId), inArray(tickets.orderId, rows.map((r) => r.id))))
+      .orderBy(tickets.number)
+      .all();
+    return rows.map((r) => ({ ...r, tickets: all.filter((t) => t.orderId === r.id) }));
+  }
+
+  /** Newest first. */
+  async listForBuyer(buyerId: string, f: { limit: number; cursor?: Cursor; eventId?: string }) {
+    const rows = await this.s.db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          this.mine(),
+          eq(orders.buyerId, buyerId),
+          f.eventId ? eq(orders.eventId, f.eventId) : undefined,
+          afterCursor(f.cursor, orders.createdAt, orders.id, "desc"),
+        ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(f.limit + 1)
+      .all();
+    return toPage(rows, f.limit);
+  }
+
+  /** An event's orders for staff, newest first. */
+  async listForEvent(eventId: string, f: { limit: number; cursor?: Cursor; status?: OrderStatus }) {
+    const rows = await this.s.db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          this.mine(),
+          eq(orders.eventId, eventId),
+          f.status ? eq(orders.status, f.status) : undefined,
+          afterCursor(f.cursor, orders.createdAt, orders.id, "desc"),
+        ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(f.limit + 1)
+      .all();
+    return toPage(rows, f.limit);
+  }
+
+  /** The buyer's tickets, newest first. */
+  async ticketsOfHolder(holderId: string, f: { limit: number; cursor?: Cursor; eventId?: string }) {
+    const rows = await this.s.db
+      .select()
+      .from(tickets)
+      .where(
+        and(
+          eq(tickets.tenantId, this.s.tenantId),
+          eq(tickets.holderId, holderId),
+          f.eventId ? eq(tickets.eventId, f.eventId) : undefined,
+          afterCursor(f.cursor, tickets.issuedAt, tickets.id, "desc"),
+        ),
+      )
+      .orderBy(desc(tickets.issuedAt), desc(tickets.id))
+      .limit(f.limit + 1)
+      .all();
+    return toPage(rows, f.limit, (t) => t.issuedAt);
+  }
+
+  /** Sold/issued counts per tier for an event (reconciliation with the DO's counters). */
+  async ticketCountsByTier(eventId: string): Promise<{ tierId: string; n: number }[]> {
+    return this.s.db
+      .select({ tierId: tickets.tierId, n: sql<number>`count(*)` })
+      .from(tickets)
+      .where(and(eq(tickets.tenantId, this.s.tenantId), eq(tickets.eventId, eventId)))
+      .groupBy(tickets.tierId)
+      .all();
+  }
+}
