@@ -93,7 +93,7 @@ const MIGRATIONS: readonly string[] = [
     order_id          TEXT    PRIMARY KEY,
     hold_id           TEXT    NOT NULL UNIQUE,
     buyer_id          TEXT    NOT NULL,
-    status            TEXT    NOT NULL CHECK (status IN ('pending', 'paid', 'expired', 'cancelled')),
+    status            TEXT    NOT NULL CHECK (status IN ('pending', 'paid', 'expired', 'cancelled', 'refunded', 'partially_refunded')),
     items             TEXT    NOT NULL,
     total_minor       INTEGER NOT NULL CHECK (total_minor >= 0),
     currency          TEXT    NOT NULL,
