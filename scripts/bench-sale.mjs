@@ -324,36 +324,57 @@ async function onSaleEvent(owner, capacity, maxPerBuyer) {
 
 // ---------------------------------------------------------------- phases
 
+const holdBody = (tierId) => ({ items: [{ tierId, quantity: 1 }] });
+const placeHold = (token, eventId, tierId) =>
+  call("POST", `/v1/events/${eventId}/holds`, { token, headers: { "idempotency-key": randomUUID() }, body: holdBody(tierId) });
+const checkout = (token, eventId, holdId) =>
+  call("POST", `/v1/events/${eventId}/orders`, { token, headers: { "idempotency-key": randomUUID() }, body: { holdId } });
+const live = async () => {
+  const r = await fetch(new URL("/health/live", BASE));
+  await r.arrayBuffer();
+  return r.status;
+};
+
+/** ATTEMPTS x GET /health/live from CLIENTS concurrent clients. */
 async function baseline(label) {
   const lat = [];
   const hist = {};
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next++ < ATTEMPTS) {
-        const s = performance.now();
-        try {
-          const r = await fetch(new URL("/health/live", BASE));
-          await r.arrayBuffer();
-          bump(hist, r.status);
-        } catch {
-          bump(hist, "network_error");
+  const { serverMs, clientMs } = await cpuOf(() =>
+    Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (next++ < ATTEMPTS) {
+          const s = performance.now();
+          try {
+            bump(hist, await live());
+          } catch {
+            bump(hist, "network_error");
+          }
+          lat.push(performance.now() - s);
         }
-        lat.push(performance.now() - s);
-      }
-    }),
+      }),
+    ),
   );
   const wall = (performance.now() - t0) / 1000;
-  const res = { label, requests: lat.length, wall_s: round(wall, 3), rps: round(lat.length / wall, 1), ...prefix("ms_", summary(lat)), statuses: hist };
-  progress(`baseline ${label}: ${res.rps} rps, p50 ${res.ms_p50} ms, p99 ${res.ms_p99} ms, statuses ${JSON.stringify(hist)}`);
+  const sm = summary(lat);
+  const res = {
+    label,
+    requests: lat.length,
+    wall_s: round(wall, 3),
+    rps: round(lat.length / wall, 1),
+    p50_ms: sm.p50,
+    p99_ms: sm.p99,
+    server_cpu_ms_per_req: serverMs === null ? null : round(serverMs / lat.length, 3),
+    client_cpu_ms_per_req: round(clientMs / lat.length, 3),
+    statuses: hist,
+  };
+  progress(`baseline ${label}: ${res.rps} rps, p50 ${res.p50_ms} ms, p99 ${res.p99_ms} ms, workerd CPU ${res.server_cpu_ms_per_req} ms/req, statuses ${JSON.stringify(hist)}`);
   return res;
 }
-const prefix = (pre, o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k === "n" ? k : pre + k, v]));
 
+/** ATTEMPTS x (hold, then checkout on 201) from CLIENTS concurrent clients, one customer each. */
 async function load(world) {
-  const holdsPath = `/v1/events/${world.event.id}/holds`;
-  const ordersPath = `/v1/events/${world.event.id}/orders`;
   const holdLat = [];
   const checkoutLat = [];
   const holdHist = {};
@@ -365,47 +386,52 @@ async function load(world) {
   let holdsOk = 0;
   let next = 0;
   let done = 0;
+  let soldOutAt = null;
   const t0 = performance.now();
-  const ticker = setInterval(() => progress(`load: ${done}/${ATTEMPTS} attempts, ${holdsOk} holds, ${orders.length} paid orders`), 2000);
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, ci) => {
-      const buyer = world.customers[ci % world.customers.length];
-      while (next++ < ATTEMPTS) {
-        let s = performance.now();
-        let hold;
-        try {
-          hold = await call("POST", holdsPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: world.tier.id, quantity: 1 }] } });
-          bump(holdHist, hold.status);
-          if (hold.status !== 201) bump(holdCodes, `${hold.status} ${hold.body?.code ?? "?"}`);
-        } catch (e) {
-          bump(holdHist, "network_error");
-          if (oddities.length < 20) oddities.push(`hold: ${e.message}`);
-        }
-        holdLat.push(performance.now() - s);
-        if (hold?.status === 201) {
-          holdsOk++;
-          s = performance.now();
+  const ticker = setInterval(() => progress(`load: ${done}/${ATTEMPTS} attempts, ${holdsOk} holds, ${orders.length} paid orders`), 5000);
+  const cpu = await cpuOf(() =>
+    Promise.all(
+      Array.from({ length: CLIENTS }, async (_, ci) => {
+        const buyer = world.customers[ci % world.customers.length];
+        while (next++ < ATTEMPTS) {
+          let s = performance.now();
+          let hold;
           try {
-            const c = await call("POST", ordersPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { holdId: hold.body.id } });
-            bump(checkoutHist, c.status);
-            if (c.status === 201 && c.body?.status === "paid" && Array.isArray(c.body.tickets)) orders.push(c.body);
-            else {
-              bump(checkoutCodes, `${c.status} ${c.body?.code ?? c.body?.status ?? "?"}`);
-              if (oddities.length < 20) oddities.push(`checkout: ${c.status} ${c.text.slice(0, 300)}`);
-            }
+            hold = await placeHold(buyer.token, world.event.id, world.tier.id);
+            bump(holdHist, hold.status);
+            if (hold.status !== 201) bump(holdCodes, `${hold.status} ${hold.body?.code ?? "?"}`);
+            if (hold.body?.code === "SOLD_OUT" && soldOutAt === null) soldOutAt = performance.now();
+            if (hold.status !== 201 && hold.status !== 409 && oddities.length < 20) oddities.push(`hold: ${hold.status} ${hold.text.slice(0, 300)}`);
           } catch (e) {
-            bump(checkoutHist, "network_error");
-            if (oddities.length < 20) oddities.push(`checkout: ${e.message}`);
+            bump(holdHist, "network_error");
+            if (oddities.length < 20) oddities.push(`hold: ${e.message}`);
           }
-          checkoutLat.push(performance.now() - s);
+          holdLat.push(performance.now() - s);
+          if (hold?.status === 201) {
+            holdsOk++;
+            s = performance.now();
+            try {
+              const c = await checkout(buyer.token, world.event.id, hold.body.id);
+              bump(checkoutHist, c.status);
+              if (c.status === 201 && c.body?.status === "paid" && Array.isArray(c.body.tickets)) orders.push(c.body);
+              else {
+                bump(checkoutCodes, `${c.status} ${c.body?.code ?? c.body?.status ?? "?"}`);
+                if (oddities.length < 20) oddities.push(`checkout: ${c.status} ${c.text.slice(0, 300)}`);
+              }
+            } catch (e) {
+              bump(checkoutHist, "network_error");
+              if (oddities.length < 20) oddities.push(`checkout: ${e.message}`);
+            }
+            checkoutLat.push(performance.now() - s);
+          }
+          done++;
         }
-        done++;
-      }
-    }),
+      }),
+    ),
   );
   clearInterval(ticker);
-  const wall = (performance.now() - t0) / 1000;
-  return { wall, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
+  const end = performance.now();
+  return { wall: (end - t0) / 1000, saleWall: soldOutAt === null ? null : (soldOutAt - t0) / 1000, cpu, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
 }
 
 /** Waits until D1 has as many orders for the event as were paid (or stops growing). */
@@ -425,21 +451,30 @@ async function drain(db, eventId, expected) {
   }
 }
 
+/** The staff order list (D1), every page. Tries limit=100 first; on an error, smaller pages. */
 async function readBack(world) {
-  const items = [];
-  let cursor = null;
-  let pages = 0;
-  const statuses = {};
-  do {
-    const q = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
-    const r = await call("GET", `/v1/events/${world.event.id}/orders?${q}`, { token: world.owner });
-    bump(statuses, r.status);
-    if (r.status !== 200) return { items, pages, statuses, error: `${r.status} ${r.text.slice(0, 300)}` };
-    items.push(...r.body.items);
-    cursor = r.body.nextCursor;
-    pages++;
-  } while (cursor && pages < 1000);
-  return { items, pages, statuses };
+  const errors = [];
+  for (const limit of [100, 50]) {
+    const items = [];
+    let cursor = null;
+    let pages = 0;
+    let failed = null;
+    do {
+      const q = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
+      const r = await call("GET", `/v1/events/${world.event.id}/orders?${q}`, { token: world.owner });
+      if (r.status !== 200) {
+        failed = `limit=${limit} page ${pages + 1}: ${r.status} ${r.body?.code ?? ""} (requestId ${r.body?.requestId ?? "?"})`;
+        break;
+      }
+      items.push(...r.body.items);
+      cursor = r.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 1000);
+    if (!failed) return { items, pages, limit, errors };
+    errors.push(failed);
+    progress(`orders list failed: ${failed}`);
+  }
+  return { items: [], pages: 0, limit: null, errors };
 }
 
 /** Ticket ids and numbers each seen once per source, and the same id<->number in every source. */
@@ -471,41 +506,103 @@ function duplicates(apiOrders, d1Orders) {
   return { dup, details };
 }
 
-/** N sequential holds vs N sequential /health/live on an idle server (timed from Node). */
+const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+
+/**
+ * On the idle server, one request at a time: SEQ x /health/live, SEQ x hold, SEQ x
+ * (hold + checkout). Client-side latency and workerd CPU per request.
+ */
 async function sequentialProbe(world) {
-  const holdsPath = `/v1/events/${world.event.id}/holds`;
   const buyer = world.customers[0];
-  const holdOnce = async () => {
-    const r = await call("POST", holdsPath, { token: buyer.token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: world.tier.id, quantity: 1 }] } });
-    if (r.status !== 201) throw new Error(`sequential hold: ${r.status} ${r.text.slice(0, 300)}`);
-  };
-  const liveOnce = async () => {
-    const r = await fetch(new URL("/health/live", BASE));
-    await r.arrayBuffer();
-  };
+  const hold = async () => (await must(201, "sequential hold", placeHold(buyer.token, world.event.id, world.tier.id))).body.id;
+  const sale = async () => must(201, "sequential checkout", checkout(buyer.token, world.event.id, await hold()));
   for (let i = 0; i < 10; i++) {
-    await liveOnce();
-    await holdOnce();
+    await live();
+    await sale();
   }
-  const time = async (fn) => {
-    const lat = [];
-    for (let i = 0; i < SEQ; i++) {
-      const s = performance.now();
-      await fn();
-      lat.push(performance.now() - s);
-    }
-    return lat;
+  const seqRun = (fn) =>
+    cpuOf(async () => {
+      const lat = [];
+      for (let i = 0; i < SEQ; i++) {
+        const s = performance.now();
+        await fn();
+        lat.push(performance.now() - s);
+      }
+      return lat;
+    });
+  const l = await seqRun(live);
+  await sleep(200);
+  const h = await seqRun(hold);
+  await sleep(200);
+  const p = await seqRun(sale);
+  await sleep(1500); // let the last sales' outbox effects (D1 order rows, queues) run
+  const per = (x) => (x.serverMs === null ? null : x.serverMs / SEQ);
+  return {
+    live_ms: mean(l.value),
+    hold_ms: mean(h.value),
+    sale_ms: mean(p.value),
+    live_cpu_ms: per(l),
+    hold_cpu_ms: per(h),
+    sale_cpu_ms: per(p),
   };
-  const live = await time(liveOnce);
-  const holds = await time(holdOnce);
-  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-  return { live: summary(live), holds: summary(holds), liveMean: mean(live), holdMean: mean(holds) };
+}
+
+/**
+ * The same sequential holds and sales in a second workerd with a streaming tail consumer:
+ * per hold / per checkout, how long the EventInventory invocations ran, from the runtime's
+ * onset and outcome timestamps (1 ms resolution; averaged over SEQ).
+ */
+async function tailProbe(modules) {
+  const started = await startWorker(modules, ENV, { tail: true });
+  probeMf = started.mf;
+  BASE = started.url;
+  await applyMigrations(probeMf);
+  const w = await createWorld({ users: 1, capacity: 2 * SEQ + 40 });
+  const token = w.customers[0].token;
+  const tailWorker = await probeMf.getWorker("bench-tail");
+  const hold = async () => (await must(201, "probe hold", placeHold(token, w.event.id, w.tier.id))).body.id;
+  for (let i = 0; i < 10; i++) await must(201, "probe checkout", checkout(token, w.event.id, await hold()));
+  await sleep(1500);
+  await (await tailWorker.fetch("http://tail/?reset")).arrayBuffer();
+  for (let i = 0; i < SEQ; i++) await hold();
+  for (let i = 0; i < SEQ; i++) await must(201, "probe checkout", checkout(token, w.event.id, await hold()));
+  await sleep(1500);
+  const recs = await (await tailWorker.fetch("http://tail/")).json();
+  const traceOf = (re) =>
+    new Set(recs.filter((r) => r.model === "stateless" && r.method === "POST" && re.test(new URL(r.url ?? "http://x/").pathname)).map((r) => r.trace));
+  const holdTraces = traceOf(/\/holds$/);
+  const orderTraces = traceOf(/\/orders$/);
+  const doMsPer = (traces) => {
+    const per = new Map([...traces].map((t) => [t, 0]));
+    for (const r of recs) if (r.model === "durableObject" && r.entry === "EventInventory" && per.has(r.trace) && Number.isFinite(r.t1)) per.set(r.trace, per.get(r.trace) + (r.t1 - r.t0));
+    return mean([...per.values()]);
+  };
+  const workerMsPer = (traces) => mean(recs.filter((r) => r.model === "stateless" && traces.has(r.trace) && Number.isFinite(r.t1)).map((r) => r.t1 - r.t0));
+  const other = recs.filter((r) => r.model === "durableObject" && r.entry === "EventInventory" && !holdTraces.has(r.trace) && !orderTraces.has(r.trace));
+  return {
+    holds: holdTraces.size,
+    checkouts: orderTraces.size,
+    do_ms_per_hold: doMsPer(holdTraces),
+    do_ms_per_checkout: doMsPer(orderTraces),
+    worker_ms_per_hold: workerMsPer(holdTraces),
+    worker_ms_per_checkout: workerMsPer(orderTraces),
+    other_do_invocations: other.length,
+    other_do_ms: other.reduce((n, r) => n + (Number.isFinite(r.t1) ? r.t1 - r.t0 : 0), 0),
+    cpu_time_reported: recs.some((r) => r.cpu > 0),
+  };
 }
 
 // ---------------------------------------------------------------- main
 
 const ENV = secrets();
-const machine = { nproc: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: `${process.platform}/${process.arch}` };
+const machine = {
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  platform: `${process.platform}/${process.arch}`,
+  miniflare: JSON.parse(readFileSync(path.join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version,
+  loadavg_1m_at_start: round(loadavg()[0]),
+};
 const tmp = mkdtempSync(path.join(tmpdir(), "bench-sale-"));
 let mf = null;
 let probeMf = null;
@@ -517,40 +614,41 @@ try {
 
   ({ mf, url: BASE } = await startWorker(modules, ENV));
   const { db, files } = await applyMigrations(mf);
-  progress(`workerd up at ${BASE}; applied ${files.length} migrations`);
+  progress(`workerd up at ${BASE} (pid ${workerdPids().join(",") || "?"}); applied ${files.length} migrations; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 
   await must(200, "ready", call("GET", "/health/ready"));
   const world = await createWorld({ users: USERS, capacity: CAPACITY });
   progress(`tenant ${world.slug}: event ${world.event.id} ON_SALE, tier ${world.tier.id} capacity ${CAPACITY} free; ${world.customers.length} customers registered`);
 
-  for (let i = 0; i < 200; i++) await (await fetch(new URL("/health/live", BASE))).arrayBuffer(); // warm the isolate
+  for (let i = 0; i < 200; i++) await live(); // warm the isolate
   const before = await baseline("before");
 
   progress(`load: ${ATTEMPTS} attempts from ${CLIENTS} concurrent clients (${world.customers.length} customers)`);
   const L = await load(world);
   const lastSale = performance.now();
+  const loadavgAfterLoad = loadavg()[0];
   const holdRequests = L.holdLat.length;
   const checkoutRequests = L.checkoutLat.length;
   const hold_rps = holdRequests / L.wall;
   const checkout_rps = checkoutRequests / L.wall;
   const holdS = summary(L.holdLat);
   const coS = summary(L.checkoutLat);
-  progress(`load done in ${L.wall.toFixed(2)} s: holds ${JSON.stringify(L.holdHist)} ${JSON.stringify(L.holdCodes)}, checkouts ${JSON.stringify(L.checkoutHist)} ${JSON.stringify(L.checkoutCodes)}`);
-  progress(`hold ${hold_rps.toFixed(1)} rps p50 ${holdS.p50} p99 ${holdS.p99} ms; checkout ${checkout_rps.toFixed(1)} rps p50 ${coS.p50} p99 ${coS.p99} ms`);
+  progress(`load done in ${L.wall.toFixed(2)} s (sold out after ${L.saleWall?.toFixed(2) ?? "-"} s): holds ${JSON.stringify(L.holdHist)} ${JSON.stringify(L.holdCodes)}, checkouts ${JSON.stringify(L.checkoutHist)} ${JSON.stringify(L.checkoutCodes)}`);
+  progress(`hold ${hold_rps.toFixed(1)} rps p50 ${holdS.p50} p99 ${holdS.p99} ms; checkout ${checkout_rps.toFixed(1)} rps p50 ${coS.p50} p99 ${coS.p99} ms; workerd CPU ${L.cpu.serverMs} ms`);
   for (const o of L.oddities) progress(`  unexpected: ${o}`);
 
   const after = await baseline("after");
 
   const sold = L.orders.reduce((n, o) => n + o.tickets.length, 0);
   const drained = await drain(db, world.event.id, L.orders.length);
-  progress(`D1 outbox drain: ${drained.n}/${L.orders.length} orders after ${(drained.ms / 1000).toFixed(1)} s${drained.complete ? "" : " (INCOMPLETE)"}`);
+  progress(`D1 outbox drain: ${drained.n}/${L.orders.length} orders in D1 after ${(drained.ms / 1000).toFixed(1)} s more${drained.complete ? "" : " (INCOMPLETE)"}`);
   const rb = await readBack(world);
   const d1Tickets = rb.items.reduce((n, o) => n + (o.tickets?.length ?? 0), 0);
   const sql = await db
-    .prepare("SELECT (SELECT count(*) FROM orders WHERE event_id = ?1) AS orders, (SELECT count(*) FROM tickets WHERE event_id = ?1) AS tickets, (SELECT count(DISTINCT number) FROM tickets WHERE event_id = ?1) AS numbers")
+    .prepare("SELECT (SELECT count(*) FROM orders WHERE event_id = ?1) AS orders, (SELECT count(*) FROM tickets WHERE event_id = ?1) AS tickets, (SELECT count(DISTINCT number) FROM tickets WHERE event_id = ?1) AS distinct_numbers")
     .bind(world.event.id)
     .first();
-  progress(`read back ${rb.items.length} orders / ${d1Tickets} tickets in ${rb.pages} pages ${JSON.stringify(rb.statuses)}${rb.error ? ` ERROR ${rb.error}` : ""}; SQL: ${JSON.stringify(sql)}`);
+  progress(`read back ${rb.items.length} orders / ${d1Tickets} tickets in ${rb.pages} pages of ${rb.limit}; SQL count: ${JSON.stringify(sql)}`);
   const apiIds = new Set(L.orders.flatMap((o) => o.tickets.map((t) => t.id)));
   const d1Ids = new Set(rb.items.flatMap((o) => (o.tickets ?? []).map((t) => t.id)));
   const d1Missing = [...apiIds].filter((id) => !d1Ids.has(id)).length;
@@ -562,60 +660,26 @@ try {
   if (wait > 0) await sleep(wait);
   const av = await call("GET", `/v1/public/${world.slug}/events/${world.event.id}/availability`);
   const avTier = av.body?.items?.find((i) => i.tierId === world.tier.id);
-  progress(`availability ${av.status} x-cache ${av.headers.get("x-cache")}: ${JSON.stringify(av.body?.items ?? av.text.slice(0, 200))}`);
+  progress(`availability ${av.status} (x-cache ${av.headers.get("x-cache")}): ${JSON.stringify(av.body?.items ?? av.text.slice(0, 200))}`);
 
-  // Per-hold cost, sequential on the now idle server: a fresh event of the same tenant.
-  const probeEvent = await onSaleEvent(world.owner, SEQ + 20, 10_000);
+  // Per-request cost, sequential on the now idle server, on a fresh event of the same tenant.
+  const probeEvent = await onSaleEvent(world.owner, 2 * SEQ + 40, 10_000);
   const seq = await sequentialProbe({ ...world, ...probeEvent });
-  const holdOverheadMs = seq.holdMean - seq.liveMean;
-  progress(`sequential (${SEQ} each): hold mean ${seq.holdMean.toFixed(2)} ms, /health/live mean ${seq.liveMean.toFixed(2)} ms -> ${holdOverheadMs.toFixed(2)} ms extra per hold request`);
+  progress(
+    `sequential x${SEQ}: /health/live ${seq.live_ms.toFixed(2)} ms (CPU ${round(seq.live_cpu_ms)}), hold ${seq.hold_ms.toFixed(2)} ms (CPU ${round(seq.hold_cpu_ms)}), ` +
+      `hold+checkout ${seq.sale_ms.toFixed(2)} ms (CPU ${round(seq.sale_cpu_ms)})`,
+  );
 
   await mf.dispose();
   mf = null;
 
-  // Same probe in a second workerd with a streaming tail consumer: the DO invocation's
-  // own duration per hold, from the runtime's onset/outcome timestamps.
-  let doTail = null;
+  let tp = null;
   try {
-    const started = await startWorker(modules, ENV, { tail: true });
-    probeMf = started.mf;
-    BASE = started.url;
-    await applyMigrations(probeMf);
-    const pw = await createWorld({ users: 1, capacity: SEQ + 20 });
-    const tailWorker = await probeMf.getWorker("bench-tail");
-    const seq2Lat = [];
-    const holdsPath = `/v1/events/${pw.event.id}/holds`;
-    const one = async () => {
-      const r = await call("POST", holdsPath, { token: pw.customers[0].token, headers: { "idempotency-key": randomUUID() }, body: { items: [{ tierId: pw.tier.id, quantity: 1 }] } });
-      if (r.status !== 201) throw new Error(`probe hold: ${r.status} ${r.text.slice(0, 200)}`);
-    };
-    for (let i = 0; i < 10; i++) await one();
-    await sleep(300);
-    await (await tailWorker.fetch("http://tail/?reset")).arrayBuffer();
-    for (let i = 0; i < SEQ; i++) {
-      const s = performance.now();
-      await one();
-      seq2Lat.push(performance.now() - s);
-    }
-    await sleep(500);
-    const recs = await (await tailWorker.fetch("http://tail/")).json();
-    const holdTraces = new Set(recs.filter((r) => r.model === "stateless" && r.method === "POST" && /\/holds$/.test(new URL(r.url ?? "http://x/").pathname)).map((r) => r.trace));
-    const doRecs = recs.filter((r) => r.model === "durableObject" && r.entry === "EventInventory" && holdTraces.has(r.trace) && Number.isFinite(r.t1));
-    const reqRecs = recs.filter((r) => r.model === "stateless" && holdTraces.has(r.trace) && Number.isFinite(r.t1));
-    const perTrace = new Map();
-    for (const r of doRecs) perTrace.set(r.trace, (perTrace.get(r.trace) ?? 0) + (r.t1 - r.t0));
-    const doMs = [...perTrace.values()];
-    const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
-    doTail = {
-      holds: holdTraces.size,
-      do_invocations: doRecs.length,
-      do_ms_mean: mean(doMs),
-      do_ms_p50: pct([...doMs].sort((a, b) => a - b), 50),
-      worker_ms_mean: mean(reqRecs.map((r) => r.t1 - r.t0)),
-      client_ms_mean: mean(seq2Lat),
-      cpu_reported: recs.some((r) => r.cpu > 0),
-    };
-    progress(`tail probe: ${doTail.holds} holds, ${doTail.do_invocations} EventInventory invocations, DO ${round(doTail.do_ms_mean, 3)} ms mean per hold (ms timestamps), whole request in worker ${round(doTail.worker_ms_mean, 3)} ms, seen by client ${round(doTail.client_ms_mean, 3)} ms; workerd cpuTime reported: ${doTail.cpu_reported}`);
+    tp = await tailProbe(modules);
+    progress(
+      `tail probe x${SEQ}: EventInventory ${round(tp.do_ms_per_hold, 3)} ms per hold, ${round(tp.do_ms_per_checkout, 3)} ms per checkout; ` +
+        `whole request in workerd ${round(tp.worker_ms_per_hold, 3)} / ${round(tp.worker_ms_per_checkout, 3)} ms; other DO invocations (alarms) ${tp.other_do_invocations}, ${tp.other_do_ms} ms; cpuTime reported by workerd: ${tp.cpu_time_reported}`,
+    );
   } catch (e) {
     progress(`tail probe failed (${e.message}); do_ms_per_hold_sequential falls back to the outside estimate`);
   } finally {
@@ -624,9 +688,10 @@ try {
   }
 
   const best = before.rps >= after.rps ? before : after;
-  const bestP99 = Math.min(before.ms_p99, after.ms_p99);
+  const bestP99 = Math.min(before.p99_ms, after.p99_ms);
   const ratio = hold_rps / best.rps;
-  const doMs = doTail && doTail.do_invocations > 0 ? doTail.do_ms_mean : holdOverheadMs;
+  const useTail = tp && tp.holds > 0 && Number.isFinite(tp.do_ms_per_hold);
+  const perReq = (ms, n) => (ms === null || !n ? null : round(ms / n, 3));
   const result = {
     capacity: CAPACITY,
     attempts: ATTEMPTS,
@@ -638,6 +703,7 @@ try {
     hold_requests: holdRequests,
     checkout_requests: checkoutRequests,
     load_wall_s: round(L.wall, 3),
+    sold_out_after_s: round(L.saleWall, 3),
     hold_rps: round(hold_rps, 1),
     checkout_rps: round(checkout_rps, 1),
     baseline_rps: best.rps,
@@ -648,10 +714,10 @@ try {
     hold_max_ms: holdS.max,
     checkout_p50_ms: coS.p50,
     checkout_p99_ms: coS.p99,
-    baseline_p50_ms: best.ms_p50,
+    baseline_p50_ms: best.p50_ms,
     baseline_p99_ms: bestP99,
-    baseline_runs: [before, after].map(({ label, rps, ms_p50, ms_p99, statuses }) => ({ label, rps, p50_ms: ms_p50, p99_ms: ms_p99, statuses })),
-    baseline_choice: "highest-rps run for baseline_rps, lowest p99 of the two runs for baseline_p99_ms (both the stricter choice for the targets)",
+    baseline_runs: [before, after],
+    baseline_choice: "before and after the load; baseline_rps = the faster run, baseline_p99_ms = the lower p99 (the stricter choice for both targets)",
     hold_statuses: L.holdHist,
     hold_refusals: L.holdCodes,
     checkout_statuses: L.checkoutHist,
@@ -659,21 +725,33 @@ try {
     paid_orders: L.orders.length,
     d1_orders: rb.items.length,
     d1_tickets: d1Tickets,
-    d1_sql: sql,
+    d1_sql_count: sql,
     d1_missing_tickets: d1Missing,
     d1_extra_tickets: d1Extra,
-    d1_drain_s: round(drained.ms / 1000, 2),
+    d1_drain_extra_s: round(drained.ms / 1000, 2),
     d1_drain_complete: drained.complete,
+    orders_list_errors: rb.errors,
+    orders_list_page_limit: rb.limit,
     availability_left: avTier ? avTier.available : null,
     availability_sold_out: avTier ? avTier.soldOut : null,
-    do_ms_per_hold_sequential: round(doMs, 3),
-    do_ms_method: doTail && doTail.do_invocations > 0 ? "streaming-tail onset->outcome of EventInventory invocations per hold (1 ms timestamps, mean)" : "outside: mean(sequential hold) - mean(sequential /health/live)",
-    hold_extra_ms_sequential: round(holdOverheadMs, 3),
-    sequential_hold_ms: seq.holds,
-    sequential_live_ms: seq.live,
-    tail_probe: doTail && Object.fromEntries(Object.entries(doTail).map(([k, v]) => [k, typeof v === "number" ? round(v, 3) : v])),
+    availability_shows_zero: avTier ? avTier.available === 0 : false,
+    do_ms_per_hold_sequential: round(useTail ? tp.do_ms_per_hold : seq.hold_ms - seq.live_ms, 3),
+    do_ms_method: useTail
+      ? "EventInventory invocation time per hold (runtime onset->outcome timestamps via a streaming tail consumer, sequential, idle, mean)"
+      : "outside estimate: mean sequential hold latency - mean sequential /health/live latency",
+    do_ms_per_checkout_sequential: useTail ? round(tp.do_ms_per_checkout, 3) : null,
+    sequential: Object.fromEntries(Object.entries(seq).map(([k, v]) => [k, round(v, 3)])),
+    hold_extra_ms_sequential: round(seq.hold_ms - seq.live_ms, 3),
+    tail_probe: tp && Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, typeof v === "number" ? round(v, 3) : v])),
+    workerd_cpu_ms: {
+      per_baseline_request: best.server_cpu_ms_per_req,
+      per_load_attempt: perReq(L.cpu.serverMs, ATTEMPTS),
+      load_total: L.cpu.serverMs,
+      client_node_per_load_attempt: perReq(L.cpu.clientMs, ATTEMPTS),
+      load_cores_used: L.cpu.serverMs === null ? null : round(L.cpu.serverMs / 1000 / L.wall, 2),
+    },
     worker_logs: { ...logTally, samples: Object.fromEntries([...logSamples].slice(0, 10)) },
-    machine,
+    machine: { ...machine, loadavg_1m_after_load: round(loadavgAfterLoad) },
     total_s: round((performance.now() - t00) / 1000, 1),
     targets_met: {
       sold_equals_capacity: sold === CAPACITY,

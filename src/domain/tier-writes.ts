@@ -445,7 +445,7 @@ export async function syncTiers(c: Ctx, eventId: string): Promise<TierSyncResult
 export function assertQuotable(row: TicketTierRow): void {
   if (row.appliedVersion === row.version) return;
   throw new AppError(
-    "CONFLICT",
+    "TIER_NOT_IN_FORCE",
     "The tier's prices are being changed and the new ones are not in force yet, so no quote would match a hold; retry shortly",
     { tierId: row.id, version: row.version },
   );

@@ -50,6 +50,7 @@ export const ERROR_CATALOG = {
   HOLD_NOT_FOUND: { status: 404, title: "Hold not found" },
   HOLD_EXPIRED: { status: 410, title: "The hold has expired" },
   HOLD_CONVERTED: { status: 409, title: "The hold was already checked out" },
+  TIER_NOT_IN_FORCE: { status: 409, title: "The tier's latest configuration is not in force yet" },
   HOLD_RELEASED: { status: 409, title: "The hold was released" },
   ORDER_NOT_FOUND: { status: 404, title: "Order not found" },
   ORDER_EXPIRED: { status: 410, title: "The order's payment deadline passed" },

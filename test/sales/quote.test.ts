@@ -158,7 +158,7 @@ describe("GET /v1/events/{eventId}/tiers/{tierId}/quote", () => {
     });
     expect(patched.body).toMatchObject({ priceMinor: 7000, version: 2, inForce: false });
     for (const token of [customer, owner]) {
-      expect(expectProblem(await call("GET", path, { token }), 409, "CONFLICT")).toMatchObject({ tierId: tier.id, version: 2 });
+      expect(expectProblem(await call("GET", path, { token }), 409, "TIER_NOT_IN_FORCE")).toMatchObject({ tierId: tier.id, version: 2 });
     }
     // What a hold locks meanwhile is the configuration in force: D1's 70.00 would have been a wrong quote.
     const held = await placeHold(customer, event.id, [{ tierId: tier.id, quantity: 2 }]);

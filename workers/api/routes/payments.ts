@@ -74,7 +74,7 @@ export const ticketKeysRoute = createRoute({
   tags: ["Tickets"],
   summary: "Public keys that verify ticket codes offline (JWKS)",
   description: "Scanners cache these and verify codes without a network (docs/adr/0007-ticket-codes.md).",
-  responses: { 200: jsonContent(TicketKeys, "The JWKS") },
+  responses: { 200: jsonContent(TicketKeys, "The JWKS"), ...errorResponses("CONFIG_INVALID") },
 });
 
 /**

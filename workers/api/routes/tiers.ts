@@ -120,12 +120,12 @@ export const quoteRoute = createRoute({
     "its own moment.\n\n" +
     "The quote is priced with the configuration in force in the event's inventory, the one a hold would lock. While a tier's " +
     "latest change is not in force yet (the tier shows `inForce: false`: its push to the inventory is under way, failed, or " +
-    "was refused), no quote is given: 409 CONFLICT with `tierId` and `version`, for staff and buyers alike. It clears once the " +
+    "was refused), no quote is given: 409 TIER_NOT_IN_FORCE with `tierId` and `version`, for staff and buyers alike. It clears once the " +
     "change is in force (usually at once; after a failed push, at the next tier write of the event or " +
     "POST /v1/events/{eventId}/tiers/sync).",
   middleware: quote,
   request: { params: TierParams, query: QuoteQuery },
-  responses: { 200: jsonContent(PriceQuoteSchema, "The quote"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "CONFLICT") },
+  responses: { 200: jsonContent(PriceQuoteSchema, "The quote"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "TIER_NOT_IN_FORCE") },
 });
 
 export const tierRoutes = createRouter()
