@@ -17,18 +17,23 @@ import type {
   TierConfig,
   TierCounts,
 } from "../src/inventory/contract";
-import { CHECKOUT_LEASE_MS } from "../src/inventory/contract";
-import { liveEffects, type SaleEffects } from "../src/inventory/effects";
+import { CHECKOUT_LEASE_MS, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
+import { liveEffects, type InventoryAuditEntry, type SaleEffects } from "../src/inventory/effects";
 import { uuidv7 } from "../src/lib/ids";
 import type { MintRequest } from "../src/mint/messages";
 import { signTicketCode } from "../src/tickets/code";
 import { errorFields, log } from "../src/observability/logger";
 import { gateSelling, isOpen, readGate, writeGate } from "./inventory/gate";
-import { expireDueHolds, findHold, placeHold, releaseHold } from "./inventory/holds";
+import { endHold, expireDueHolds, findHold, placeHold, readHold, releaseHold } from "./inventory/holds";
 import { claimInFlight, lookup, purgeExpired, record, releaseLease, runIdempotent } from "./inventory/idempotency";
 import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, readOrder, ticketsOf, toOrderDto } from "./inventory/orders";
 import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox, type OutboxRow } from "./inventory/outbox";
 import { problem, statusOf } from "./inventory/problems";
+import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
+import { checkIn, checkInCounts } from "./inventory/checkin";
+import { applyRefundNotice, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
+import { claimTransfers, transferTicket } from "./inventory/transfers";
+import { advanceWaitlists, buyerEntries, joinWaitlist, leaveWaitlist, promoteOnCheckout } from "./inventory/waitlist";
 import { rearm } from "./inventory/schedule";
 import { migrate, resolveIdentity } from "./inventory/schema";
 import { Db } from "./inventory/sql";
@@ -67,8 +72,21 @@ export class EventInventory extends DurableObject<Env> {
 
   /** Applies the event's selling state unless a newer version is already stored. */
   async syncGate(gate: GateState): Promise<{ applied: boolean; gate: GateState | null }> {
-    const applied = this.ctx.storage.transactionSync(() => writeGate(this.db, gate, Date.now()));
+    const applied = this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
+      const written = writeGate(this.db, gate, now);
+      // Cancellation closes the gate and starts the saga that refunds and notifies (once).
+      if (readGate(this.db)?.status === "CANCELLED") startCancellation(this.db, gate.reason ?? "event cancelled", now);
+      else if (written) advanceWaitlists(this.db, readGate(this.db), now, this.offerTtlMs(), this.eventId);
+      return written;
+    });
+    await rearm(this.db, this.ctx.storage);
     return { applied, gate: readGate(this.db) };
+  }
+
+  /** How long a waitlist offer (a hold placed for the first in line) lasts. */
+  private offerTtlMs(): number {
+    return this.config.HOLD_TTL_SECONDS * 1000;
   }
 
   /**
@@ -78,7 +96,9 @@ export class EventInventory extends DurableObject<Env> {
   async upsertTier(tier: TierConfig, now: number): Promise<InventoryResult<TierCounts>> {
     const result = this.ctx.storage.transactionSync(() => {
       expireDueHolds(this.db, now);
-      return upsertTier(this.db, tier, now);
+      const upserted = upsertTier(this.db, tier, now);
+      if (upserted.ok) advanceWaitlists(this.db, readGate(this.db), now, this.offerTtlMs(), this.eventId);
+      return upserted;
     });
     await rearm(this.db, this.ctx.storage);
     return result;
@@ -98,7 +118,11 @@ export class EventInventory extends DurableObject<Env> {
 
   async release(req: ReleaseRequest): Promise<IdempotentOutcome<HoldDto>> {
     const outcome = this.ctx.storage.transactionSync(() =>
-      runIdempotent(this.db, req, Date.now(), 200, () => releaseHold(this.db, req, this.eventId)),
+      runIdempotent(this.db, req, Date.now(), 200, () => {
+        const released = releaseHold(this.db, req, this.eventId);
+        if (released.ok) advanceWaitlists(this.db, readGate(this.db), req.now, this.offerTtlMs(), this.eventId);
+        return released;
+      }),
     );
     await rearm(this.db, this.ctx.storage);
     return outcome;
@@ -161,6 +185,7 @@ export class EventInventory extends DurableObject<Env> {
         return { kind: "done", outcome: { kind: "response", replayed: false, status: statusOf(created.code), result: created } };
       }
       const order = created.value;
+      promoteOnCheckout(this.db, req.holdId, req.now);
       if (order.status === "paid") {
         record(this.db, req, 201, { ok: true, value: { orderId: order.order_id } }, wall);
         return { kind: "finished", orderId: order.order_id, replayed: false };
@@ -239,6 +264,105 @@ export class EventInventory extends DurableObject<Env> {
     }
   }
 
+  // ---------------------------------------------------------------- after the sale
+
+  /** Admits a ticket once, whichever door scans it first (the route verified the code). */
+  async checkIn(req: CheckInRequest): Promise<InventoryResult<CheckInDto>> {
+    const result = this.ctx.storage.transactionSync(() => checkIn(this.db, req));
+    await rearm(this.db, this.ctx.storage);
+    return result;
+  }
+
+  async checkInCounts(): Promise<TierCheckIns[]> {
+    return checkInCounts(this.db);
+  }
+
+  /** Moves a ticket to another holder with a new code; the old code stops working. */
+  async transfer(req: TransferRequest): Promise<InventoryResult<{ ticketId: string; orderId: string; codeVersion: number; code: string | null }>> {
+    const result = this.ctx.storage.transactionSync(() => transferTicket(this.db, req));
+    await rearm(this.db, this.ctx.storage);
+    if (!result.ok) return result;
+    const order = await this.orderNow(result.value.orderId);
+    const code = order.tickets.find((t) => t.ticketId === result.value.ticketId)?.code ?? null;
+    return { ok: true, value: { ...result.value, code } };
+  }
+
+  /** Tickets sent to `email` before its owner registered become the user's. */
+  async claimTransfers(email: string, userId: string, now: number): Promise<string[]> {
+    const claimed = this.ctx.storage.transactionSync(() => claimTransfers(this.db, email, userId, now));
+    await rearm(this.db, this.ctx.storage);
+    return claimed;
+  }
+
+  /** Refunds tickets of a paid order (seats back on sale, codes revoked) and/or an amount. */
+  async refund(req: RefundRequest): Promise<IdempotentOutcome<RefundDto>> {
+    const outcome = this.ctx.storage.transactionSync(() =>
+      runIdempotent(this.db, req, Date.now(), 201, () => {
+        const refunded = refundOrder(this.db, req, uuidv7(req.now), { cancel: false });
+        if (refunded.ok) advanceWaitlists(this.db, readGate(this.db), req.now, this.offerTtlMs(), this.eventId);
+        return refunded;
+      }),
+    );
+    await rearm(this.db, this.ctx.storage);
+    return outcome;
+  }
+
+  async orderRefunds(orderId: string): Promise<RefundDto[]> {
+    return refundsOf(this.db, orderId).map(toRefundDto);
+  }
+
+  /** A provider's notice that the order's payment has been refunded up to `amountRefundedMinor` (once per event id). */
+  async recordRefundNotice(notice: { providerEventId: string; orderId: string; amountRefundedMinor: number; now: number }): Promise<{ outcome: string }> {
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const seen = this.db.first<{ outcome: string }>`SELECT outcome FROM payment_events WHERE provider_event_id = ${notice.providerEventId}`;
+      if (seen) return "duplicate";
+      const order = readOrder(this.db, notice.orderId);
+      const result = order ? (applyRefundNotice(this.db, order, notice.amountRefundedMinor, notice.now) > 0 ? "refund_confirmed" : "no_refund_pending") : "unknown_order";
+      this.db.run`INSERT INTO payment_events (provider_event_id, order_id, kind, outcome, received_at)
+                  VALUES (${notice.providerEventId}, ${notice.orderId}, 'refunded', ${result}, ${notice.now})`;
+      return result;
+    });
+    await rearm(this.db, this.ctx.storage);
+    return { outcome };
+  }
+
+  async joinWaitlist(req: JoinWaitlistRequest): Promise<InventoryResult<WaitlistEntryDto>> {
+    const result = this.ctx.storage.transactionSync(() => {
+      expireDueHolds(this.db, req.now);
+      return joinWaitlist(this.db, req, this.eventId);
+    });
+    await rearm(this.db, this.ctx.storage);
+    return result;
+  }
+
+  async leaveWaitlist(entryId: string, buyerId: string, now: number): Promise<InventoryResult<WaitlistEntryDto>> {
+    const result = this.ctx.storage.transactionSync(() => {
+      const left = leaveWaitlist(this.db, entryId, buyerId, now, this.eventId, (holdId) => {
+        const hold = readHold(this.db, holdId);
+        if (hold?.status === "active") endHold(this.db, hold, "released", now);
+      });
+      if (left.ok) advanceWaitlists(this.db, readGate(this.db), now, this.offerTtlMs(), this.eventId);
+      return left;
+    });
+    await rearm(this.db, this.ctx.storage);
+    return result;
+  }
+
+  async waitlistOf(buyerId: string): Promise<WaitlistEntryDto[]> {
+    return buyerEntries(this.db, buyerId, this.eventId);
+  }
+
+  async cancellation(): Promise<CancellationProgress | null> {
+    return cancellationProgress(this.db);
+  }
+
+  /** One step of the cancellation saga (the alarm runs these until done). */
+  async runCancellationStep(now: number = Date.now()): Promise<CancellationProgress | null> {
+    this.ctx.storage.transactionSync(() => cancellationStep(this.db, now));
+    await rearm(this.db, this.ctx.storage);
+    return cancellationProgress(this.db);
+  }
+
   // ---------------------------------------------------------------- outbox
 
   /**
@@ -279,6 +403,12 @@ export class EventInventory extends DurableObject<Env> {
   }
 
   private async applyEffect(row: OutboxRow): Promise<void> {
+    if (row.kind === "audit") {
+      const e = JSON.parse(row.payload!) as Omit<InventoryAuditEntry, "id">;
+      // Audit ids are UUIDs elsewhere; this one is derived from the outbox row so a retry writes it once.
+      return this.effects.audit(this.tenantId, { ...e, id: await stableId(row.id) });
+    }
+    if (row.kind === "provider_refund" || row.kind === "refund_record") return this.applyRefundEffect(row);
     const order = await this.orderNow(row.ref);
     switch (row.kind) {
       case "order_record":
@@ -315,6 +445,51 @@ export class EventInventory extends DurableObject<Env> {
     }
   }
 
+  private async applyRefundEffect(row: OutboxRow): Promise<void> {
+    const refundId = row.payload && row.payload !== "null" ? (JSON.parse(row.payload) as { refundId: string }).refundId : row.ref;
+    const refund = readRefund(this.db, refundId);
+    if (!refund) return;
+    const order = readOrder(this.db, refund.order_id)!;
+    if (row.kind === "provider_refund") {
+      if (refund.status !== "requested" || !order.payment_intent_id) return;
+      const result = await this.effects.refundPayment({
+        intentId: order.payment_intent_id,
+        amountMinor: refund.amount_minor,
+        idempotencyKey: `refund-${refund.refund_id}`,
+        metadata: { tenant_id: this.tenantId, event_id: this.eventId, order_id: order.order_id, refund_id: refund.refund_id },
+      });
+      if (result.status === "succeeded") {
+        this.ctx.storage.transactionSync(() => markRefundSucceeded(this.db, refund.refund_id, result.refundId, Date.now()));
+      } else {
+        this.db.run`UPDATE refunds SET provider_refund_id = ${result.refundId} WHERE refund_id = ${refund.refund_id}`;
+      }
+      return;
+    }
+    const dto = toRefundDto(refund);
+    await this.effects.recordRefund(this.tenantId, {
+      ...dto,
+      eventId: this.eventId,
+      providerRefundId: refund.provider_refund_id,
+      requestedBy: refund.requested_by,
+      updatedAt: refund.updated_at,
+    });
+    // The buyer hears about the refund once (the email is keyed by the refund id).
+    const tickets = ticketsOf(this.db, order.order_id).filter((t) => dto.ticketIds.includes(t.ticket_id));
+    await this.effects.notifyRefund({
+      kind: "order.refunded",
+      tenantId: this.tenantId,
+      eventId: this.eventId,
+      orderId: order.order_id,
+      refundId: refund.refund_id,
+      buyerId: order.buyer_id,
+      amountMinor: refund.amount_minor,
+      currency: order.currency,
+      ticketNumbers: tickets.map((t) => t.number),
+      reason: refund.reason.slice(0, 600),
+      cancelled: tickets.some((t) => t.status === "cancelled"),
+    });
+  }
+
   /**
    * Expires due holds and unpaid orders, purges old idempotency records, then applies the
    * outbox and re-arms for the next due work. Works from the real state, not from what
@@ -329,9 +504,13 @@ export class EventInventory extends DurableObject<Env> {
         const orders = expireDueOrders(this.db, now);
         this.db.run`DELETE FROM schedule WHERE kind IN ('hold_expiry', 'order_expiry') AND due_at <= ${now}`;
         purgeExpired(this.db, now);
-        return { holds, orders };
+        const offers = advanceWaitlists(this.db, readGate(this.db), now, this.offerTtlMs(), this.eventId);
+        return { holds, orders, offers };
       });
-      if (expired.holds > 0 || expired.orders > 0) log("info", "inventory: expired", { eventId: this.eventId, ...expired });
+      if (expired.holds > 0 || expired.orders > 0 || expired.offers > 0) log("info", "inventory: expired", { eventId: this.eventId, ...expired });
+      // One saga step per alarm, each its own transaction: an interrupted step is retried,
+      // finished ones stay finished.
+      if (cancellationProgress(this.db)?.state === "running") this.ctx.storage.transactionSync(() => cancellationStep(this.db, now));
     } catch (err) {
       // Rethrown so the runtime retries the alarm with backoff.
       log("error", "inventory: alarm failed", { eventId: this.eventId, ...errorFields(err) });
@@ -339,6 +518,12 @@ export class EventInventory extends DurableObject<Env> {
     }
     await this.applyOutbox(now);
   }
+}
+
+/** A UUID-shaped id derived from a string (SHA-256), so the same outbox row always writes the same audit id. */
+async function stableId(input: string): Promise<string> {
+  const h = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input)))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 export interface OutboxReport {

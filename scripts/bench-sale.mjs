@@ -25,9 +25,14 @@ const int = (name, dflt) => {
 const CLIENTS = int("CLIENTS", 200);
 const ATTEMPTS = int("ATTEMPTS", 5000);
 const CAPACITY = int("CAPACITY", 1000);
-const USERS = int("USERS", Math.max(200, CLIENTS));
-/** Sequential holds for the per-hold Durable Object cost. */
-const SEQ = int("SEQ_HOLDS", 200);
+/**
+ * Customers: each is one person (account + own client address). Hold velocity limits allow
+ * 20 hold attempts per account and 60 per address per minute (src/fraud/limits.ts), so by
+ * default each client takes turns between enough accounts to stay at <= 15 attempts each.
+ */
+const USERS = int("USERS", Math.max(200, CLIENTS * Math.ceil(ATTEMPTS / (CLIENTS * 15))));
+/** Sequential requests per kind for the per-request and per-hold DO cost. */
+const SEQ = int("SEQ", 150);
 const SETUP_CONCURRENCY = int("SETUP_CONCURRENCY", 16);
 const DRAIN_TIMEOUT_MS = int("DRAIN_TIMEOUT_MS", 60_000);
 const PASSWORD = "correct horse battery staple";
@@ -150,10 +155,9 @@ function onWorkerLog(entry) {
 /**
  * The API worker as wrangler.toml declares it: D1, the two SQLite-backed DO classes, both
  * queue producers and the notifications consumer. Storage is Miniflare's temporary
- * directory, removed by dispose(). `tail` adds a streaming tail consumer (only for the
- * per-hold DO probe, never during the load).
+ * directory, removed by dispose().
  */
-async function startWorker(modules, env, { tail = false } = {}) {
+async function startWorker(modules, env) {
   const { vars, compatibilityDate } = wranglerVars();
   const text = (value) => ({ type: "text", value });
   const workerEnv = {
@@ -186,12 +190,10 @@ async function startWorker(modules, env, { tail = false } = {}) {
             deadLetterQueue: "boxoffice-notifications-dlq",
           },
         ],
-        ...(tail ? { experimental: { streamingTailConsumers: [{ worker: "bench-tail" }] } } : {}),
       },
       dev: { unsafeRegisterWorker: false },
     },
   ];
-  if (tail) workers.push({ config: { name: "bench-tail", compatibilityDate, manifest: { mainModule: "tail.js", modules: { "tail.js": { type: "esm", contents: TAIL_WORKER } } } }, dev: { unsafeRegisterWorker: false } });
   const mf = new Miniflare({
     workers,
     logRequests: false,
@@ -202,28 +204,6 @@ async function startWorker(modules, env, { tail = false } = {}) {
   const url = await mf.ready;
   return { mf, url };
 }
-
-/**
- * Streaming tail consumer for the DO probe: records, per invocation, the runtime's onset and
- * outcome timestamps (workerd reports cpuTime/wallTime as 0 locally; these timestamps come
- * from the runtime, not the frozen JS clock), the execution model and, for fetches, the URL.
- */
-const TAIL_WORKER = `
-let items = [];
-export default {
-  tailStream(first) {
-    const on = first.event;
-    const rec = { trace: first.spanContext && first.spanContext.traceId, model: on.executionModel, entry: on.entrypoint ?? null,
-      kind: on.info && on.info.type, method: on.info && on.info.method, url: on.info && on.info.url, t0: +new Date(first.timestamp) };
-    return (ev) => {
-      if (ev.event && ev.event.type === "outcome") { rec.t1 = +new Date(ev.timestamp); rec.outcome = ev.event.outcome; rec.cpu = ev.event.cpuTime; items.push(rec); }
-    };
-  },
-  async fetch(req) {
-    if (new URL(req.url).searchParams.has("reset")) { items = []; return Response.json([]); }
-    return Response.json(items);
-  },
-};`;
 
 async function applyMigrations(mf) {
   const db = await mf.getD1Database("DB");
@@ -241,8 +221,11 @@ async function applyMigrations(mf) {
 // ---------------------------------------------------------------- HTTP
 
 let BASE;
-async function call(method, p, { token, body, headers = {} } = {}) {
+async function call(method, p, { token, body, ip, headers = {} } = {}) {
   const h = { ...headers };
+  // Miniflare keeps a CF-Connecting-IP the client sent (else sets 127.0.0.1): this is how
+  // the benchmark's customers get distinct addresses, as real buyers would have.
+  if (ip) h["cf-connecting-ip"] = ip;
   if (body !== undefined) h["content-type"] = "application/json";
   if (token) h.authorization = `Bearer ${token}`;
   const res = await fetch(new URL(p, BASE), { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -284,7 +267,7 @@ const summary = (lat) => {
 async function createWorld({ users, capacity, maxPerBuyer = 10_000 }) {
   const slug = `bench-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   const ownerEmail = `owner@${slug}.test`;
-  await must(201, "create tenant", call("POST", "/v1/platform/tenants", {
+  const created = await must(201, "create tenant", call("POST", "/v1/platform/tenants", {
     token: ENV.PLATFORM_ADMIN_KEY,
     body: { slug, name: `Bench ${slug}`, owner: { email: ownerEmail, name: "Owner", password: PASSWORD } },
   }));
@@ -292,12 +275,14 @@ async function createWorld({ users, capacity, maxPerBuyer = 10_000 }) {
   const owner = login.body.tokens.accessToken;
   const { event, tier } = await onSaleEvent(owner, capacity, maxPerBuyer);
   const customers = await pool(users, SETUP_CONCURRENCY, async (i) => {
+    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) + 1 > 255 ? 1 : (i & 255) + 1}`;
     const r = await must(201, `register user ${i}`, call("POST", "/v1/auth/register", {
+      ip,
       body: { tenant: slug, email: `buyer${i}@${slug}.test`, password: PASSWORD, name: `Buyer ${i}` },
     }));
-    return { id: r.body.user.id, token: r.body.tokens.accessToken };
+    return { id: r.body.user.id, token: r.body.tokens.accessToken, ip };
   });
-  return { slug, owner, event, tier, customers };
+  return { slug, tenantId: created.body.tenant.id, owner, event, tier, customers };
 }
 
 /** Venue, event, one free tier, then PUBLISHED and ON_SALE through the status route. */
@@ -325,10 +310,10 @@ async function onSaleEvent(owner, capacity, maxPerBuyer) {
 // ---------------------------------------------------------------- phases
 
 const holdBody = (tierId) => ({ items: [{ tierId, quantity: 1 }] });
-const placeHold = (token, eventId, tierId) =>
-  call("POST", `/v1/events/${eventId}/holds`, { token, headers: { "idempotency-key": randomUUID() }, body: holdBody(tierId) });
-const checkout = (token, eventId, holdId) =>
-  call("POST", `/v1/events/${eventId}/orders`, { token, headers: { "idempotency-key": randomUUID() }, body: { holdId } });
+const placeHold = (buyer, eventId, tierId) =>
+  call("POST", `/v1/events/${eventId}/holds`, { token: buyer.token, ip: buyer.ip, headers: { "idempotency-key": randomUUID() }, body: holdBody(tierId) });
+const checkout = (buyer, eventId, holdId) =>
+  call("POST", `/v1/events/${eventId}/orders`, { token: buyer.token, ip: buyer.ip, headers: { "idempotency-key": randomUUID() }, body: { holdId } });
 const live = async () => {
   const r = await fetch(new URL("/health/live", BASE));
   await r.arrayBuffer();
@@ -373,7 +358,10 @@ async function baseline(label) {
   return res;
 }
 
-/** ATTEMPTS x (hold, then checkout on 201) from CLIENTS concurrent clients, one customer each. */
+/**
+ * ATTEMPTS x (hold, then checkout on 201) from CLIENTS concurrent clients; client i takes
+ * turns between customers i, i + CLIENTS, i + 2 x CLIENTS, ...
+ */
 async function load(world) {
   const holdLat = [];
   const checkoutLat = [];
@@ -392,16 +380,19 @@ async function load(world) {
   const cpu = await cpuOf(() =>
     Promise.all(
       Array.from({ length: CLIENTS }, async (_, ci) => {
-        const buyer = world.customers[ci % world.customers.length];
+        const mine = world.customers.filter((_, i) => i % CLIENTS === ci);
+        const own = mine.length ? mine : [world.customers[ci % world.customers.length]];
+        let turn = 0;
         while (next++ < ATTEMPTS) {
+          const buyer = own[turn++ % own.length];
           let s = performance.now();
           let hold;
           try {
-            hold = await placeHold(buyer.token, world.event.id, world.tier.id);
+            hold = await placeHold(buyer, world.event.id, world.tier.id);
             bump(holdHist, hold.status);
             if (hold.status !== 201) bump(holdCodes, `${hold.status} ${hold.body?.code ?? "?"}`);
             if (hold.body?.code === "SOLD_OUT" && soldOutAt === null) soldOutAt = performance.now();
-            if (hold.status !== 201 && hold.status !== 409 && oddities.length < 20) oddities.push(`hold: ${hold.status} ${hold.text.slice(0, 300)}`);
+            if (hold.status !== 201 && hold.body?.code !== "SOLD_OUT" && oddities.length < 20) oddities.push(`hold: ${hold.status} ${hold.text.slice(0, 300)}`);
           } catch (e) {
             bump(holdHist, "network_error");
             if (oddities.length < 20) oddities.push(`hold: ${e.message}`);
@@ -411,7 +402,7 @@ async function load(world) {
             holdsOk++;
             s = performance.now();
             try {
-              const c = await checkout(buyer.token, world.event.id, hold.body.id);
+              const c = await checkout(buyer, world.event.id, hold.body.id);
               bump(checkoutHist, c.status);
               if (c.status === 201 && c.body?.status === "paid" && Array.isArray(c.body.tickets)) orders.push(c.body);
               else {
@@ -454,7 +445,7 @@ async function drain(db, eventId, expected) {
 /** The staff order list (D1), every page. Tries limit=100 first; on an error, smaller pages. */
 async function readBack(world) {
   const errors = [];
-  for (const limit of [100, 50]) {
+  for (const limit of [100, 99, 50]) {
     const items = [];
     let cursor = null;
     let pages = 0;
@@ -513,9 +504,14 @@ const mean = (a) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
  * (hold + checkout). Client-side latency and workerd CPU per request.
  */
 async function sequentialProbe(world) {
-  const buyer = world.customers[0];
-  const hold = async () => (await must(201, "sequential hold", placeHold(buyer.token, world.event.id, world.tier.id))).body.id;
-  const sale = async () => must(201, "sequential checkout", checkout(buyer.token, world.event.id, await hold()));
+  // Each request from the next customer, so no account or address nears its hold limit.
+  let turn = 0;
+  const next = () => world.customers[turn++ % world.customers.length];
+  const hold = async (buyer = next()) => (await must(201, "sequential hold", placeHold(buyer, world.event.id, world.tier.id))).body.id;
+  const sale = async () => {
+    const buyer = next();
+    return must(201, "sequential checkout", checkout(buyer, world.event.id, await hold(buyer)));
+  };
   for (let i = 0; i < 10; i++) {
     await live();
     await sale();
@@ -532,7 +528,7 @@ async function sequentialProbe(world) {
     });
   const l = await seqRun(live);
   await sleep(200);
-  const h = await seqRun(hold);
+  const h = await seqRun(() => hold());
   await sleep(200);
   const p = await seqRun(sale);
   await sleep(1500); // let the last sales' outbox effects (D1 order rows, queues) run
@@ -548,47 +544,47 @@ async function sequentialProbe(world) {
 }
 
 /**
- * The same sequential holds and sales in a second workerd with a streaming tail consumer:
- * per hold / per checkout, how long the EventInventory invocations ran, from the runtime's
- * onset and outcome timestamps (1 ms resolution; averaged over SEQ).
+ * The EventInventory's own CPU per hold and per checkout: SEQ direct RPCs to the event's DO
+ * from Node (Miniflare's binding proxy, no API worker, no D1 reads, no JWT), minus SEQ
+ * direct calls of its cheapest method (`counts()`) through the same proxy, in workerd CPU
+ * time. Checkouts are timed with their outbox effects (D1 order rows, queue messages),
+ * which the DO's alarm applies right after.
  */
-async function tailProbe(modules) {
-  const started = await startWorker(modules, ENV, { tail: true });
-  probeMf = started.mf;
-  BASE = started.url;
-  await applyMigrations(probeMf);
-  const w = await createWorld({ users: 1, capacity: 2 * SEQ + 40 });
-  const token = w.customers[0].token;
-  const tailWorker = await probeMf.getWorker("bench-tail");
-  const hold = async () => (await must(201, "probe hold", placeHold(token, w.event.id, w.tier.id))).body.id;
-  for (let i = 0; i < 10; i++) await must(201, "probe checkout", checkout(token, w.event.id, await hold()));
-  await sleep(1500);
-  await (await tailWorker.fetch("http://tail/?reset")).arrayBuffer();
-  for (let i = 0; i < SEQ; i++) await hold();
-  for (let i = 0; i < SEQ; i++) await must(201, "probe checkout", checkout(token, w.event.id, await hold()));
-  await sleep(1500);
-  const recs = await (await tailWorker.fetch("http://tail/")).json();
-  const traceOf = (re) =>
-    new Set(recs.filter((r) => r.model === "stateless" && r.method === "POST" && re.test(new URL(r.url ?? "http://x/").pathname)).map((r) => r.trace));
-  const holdTraces = traceOf(/\/holds$/);
-  const orderTraces = traceOf(/\/orders$/);
-  const doMsPer = (traces) => {
-    const per = new Map([...traces].map((t) => [t, 0]));
-    for (const r of recs) if (r.model === "durableObject" && r.entry === "EventInventory" && per.has(r.trace) && Number.isFinite(r.t1)) per.set(r.trace, per.get(r.trace) + (r.t1 - r.t0));
-    return mean([...per.values()]);
+async function doProbe(world, probe) {
+  const ns = await mf.getDurableObjectNamespace("EVENT_INVENTORY");
+  const stub = ns.get(ns.idFromName(`${world.tenantId}:${probe.event.id}`));
+  const buyerId = world.customers[0].id;
+  const idem = () => ({ scopedKey: `${world.tenantId}:${buyerId}:${randomUUID()}`, requestHash: randomBytes(32).toString("hex") });
+  const hold = async () => {
+    const o = await stub.hold({ ...idem(), buyerId, items: [{ tierId: probe.tier.id, quantity: 1 }], now: Date.now(), ttlMs: 600_000 });
+    if (o.kind !== "response" || !o.result.ok) throw new Error(`direct hold: ${JSON.stringify(o).slice(0, 300)}`);
+    return o.result.value.holdId ?? o.result.value.id;
   };
-  const workerMsPer = (traces) => mean(recs.filter((r) => r.model === "stateless" && traces.has(r.trace) && Number.isFinite(r.t1)).map((r) => r.t1 - r.t0));
-  const other = recs.filter((r) => r.model === "durableObject" && r.entry === "EventInventory" && !holdTraces.has(r.trace) && !orderTraces.has(r.trace));
+  const sale = async (holdId) => {
+    const step = await stub.checkout({ ...idem(), buyerId, holdId, now: Date.now(), paymentTtlMs: 900_000, provider: "local" });
+    if (step.kind !== "done" || !step.outcome.result?.ok) throw new Error(`direct checkout: ${JSON.stringify(step).slice(0, 300)}`);
+  };
+  for (let i = 0; i < 10; i++) {
+    await stub.counts();
+    await sale(await hold());
+  }
+  await sleep(1500);
+  const run = async (fn, settleMs = 300) => {
+    const r = await cpuOf(async () => {
+      for (let i = 0; i < SEQ; i++) await fn(i);
+      await sleep(settleMs);
+    });
+    return r.serverMs === null ? null : r.serverMs / SEQ;
+  };
+  const ref = await run(() => stub.counts());
+  const holdIds = [];
+  const holdCpu = await run(async () => holdIds.push(await hold()));
+  const saleCpu = await run((i) => sale(holdIds[i]), 3000);
+  const refLong = await run(() => stub.counts(), 3000);
   return {
-    holds: holdTraces.size,
-    checkouts: orderTraces.size,
-    do_ms_per_hold: doMsPer(holdTraces),
-    do_ms_per_checkout: doMsPer(orderTraces),
-    worker_ms_per_hold: workerMsPer(holdTraces),
-    worker_ms_per_checkout: workerMsPer(orderTraces),
-    other_do_invocations: other.length,
-    other_do_ms: other.reduce((n, r) => n + (Number.isFinite(r.t1) ? r.t1 - r.t0 : 0), 0),
-    cpu_time_reported: recs.some((r) => r.cpu > 0),
+    ref_cpu_ms: ref,
+    hold_cpu_ms: holdCpu === null ? null : holdCpu - ref,
+    checkout_cpu_ms: saleCpu === null ? null : saleCpu - refLong,
   };
 }
 
@@ -605,7 +601,6 @@ const machine = {
 };
 const tmp = mkdtempSync(path.join(tmpdir(), "bench-sale-"));
 let mf = null;
-let probeMf = null;
 let exitCode = 0;
 try {
   progress(`bundling workers/api/index.ts with wrangler (dry run) into ${tmp}`);
@@ -670,27 +665,20 @@ try {
       `hold+checkout ${seq.sale_ms.toFixed(2)} ms (CPU ${round(seq.sale_cpu_ms)})`,
   );
 
-  await mf.dispose();
-  mf = null;
-
-  let tp = null;
+  // The DO alone, by direct RPC, on another fresh event (its capacity is separate).
+  const doEvent = await onSaleEvent(world.owner, SEQ + 20, 10_000);
+  let dp = null;
   try {
-    tp = await tailProbe(modules);
-    progress(
-      `tail probe x${SEQ}: EventInventory ${round(tp.do_ms_per_hold, 3)} ms per hold, ${round(tp.do_ms_per_checkout, 3)} ms per checkout; ` +
-        `whole request in workerd ${round(tp.worker_ms_per_hold, 3)} / ${round(tp.worker_ms_per_checkout, 3)} ms; other DO invocations (alarms) ${tp.other_do_invocations}, ${tp.other_do_ms} ms; cpuTime reported by workerd: ${tp.cpu_time_reported}`,
-    );
+    dp = await doProbe(world, doEvent);
+    progress(`EventInventory by direct RPC x${SEQ}: workerd CPU ${round(dp.hold_cpu_ms, 3)} ms per hold, ${round(dp.checkout_cpu_ms, 3)} ms per checkout incl. its outbox effects (reference counts() ${round(dp.ref_cpu_ms, 3)} ms subtracted)`);
   } catch (e) {
-    progress(`tail probe failed (${e.message}); do_ms_per_hold_sequential falls back to the outside estimate`);
-  } finally {
-    if (probeMf) await probeMf.dispose().catch(() => {});
-    probeMf = null;
+    progress(`direct DO probe failed (${e.message}); do_ms_per_hold_sequential falls back to the outside estimate`);
   }
 
   const best = before.rps >= after.rps ? before : after;
   const bestP99 = Math.min(before.p99_ms, after.p99_ms);
   const ratio = hold_rps / best.rps;
-  const useTail = tp && tp.holds > 0 && Number.isFinite(tp.do_ms_per_hold);
+  const direct = dp !== null && dp.hold_cpu_ms !== null;
   const perReq = (ms, n) => (ms === null || !n ? null : round(ms / n, 3));
   const result = {
     capacity: CAPACITY,
@@ -735,14 +723,13 @@ try {
     availability_left: avTier ? avTier.available : null,
     availability_sold_out: avTier ? avTier.soldOut : null,
     availability_shows_zero: avTier ? avTier.available === 0 : false,
-    do_ms_per_hold_sequential: round(useTail ? tp.do_ms_per_hold : seq.hold_ms - seq.live_ms, 3),
-    do_ms_method: useTail
-      ? "EventInventory invocation time per hold (runtime onset->outcome timestamps via a streaming tail consumer, sequential, idle, mean)"
+    do_ms_per_hold_sequential: round(direct ? dp.hold_cpu_ms : seq.hold_ms - seq.live_ms, 3),
+    do_ms_method: direct
+      ? "workerd CPU per direct EventInventory.hold() RPC minus per direct counts() RPC, sequential, idle"
       : "outside estimate: mean sequential hold latency - mean sequential /health/live latency",
-    do_ms_per_checkout_sequential: useTail ? round(tp.do_ms_per_checkout, 3) : null,
-    sequential: Object.fromEntries(Object.entries(seq).map(([k, v]) => [k, round(v, 3)])),
+    do_ms_per_checkout_sequential: direct ? round(dp.checkout_cpu_ms, 3) : null,
     hold_extra_ms_sequential: round(seq.hold_ms - seq.live_ms, 3),
-    tail_probe: tp && Object.fromEntries(Object.entries(tp).map(([k, v]) => [k, typeof v === "number" ? round(v, 3) : v])),
+    sequential: Object.fromEntries(Object.entries(seq).map(([k, v]) => [k, round(v, 3)])),
     workerd_cpu_ms: {
       per_baseline_request: best.server_cpu_ms_per_req,
       per_load_attempt: perReq(L.cpu.serverMs, ATTEMPTS),
@@ -768,7 +755,6 @@ try {
   if (logSamples.size) console.error(`worker errors/warnings seen: ${JSON.stringify(Object.fromEntries(logSamples))}`);
 } finally {
   await mf?.dispose().catch(() => {});
-  await probeMf?.dispose().catch(() => {});
   rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(exitCode);

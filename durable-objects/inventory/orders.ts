@@ -43,9 +43,11 @@ export type OrderRow = {
   paid_at: number | null;
   updated_at: number;
   rev: number;
+  flags: string;
+  refunded_minor: number;
 };
 
-type TicketRow = {
+export type TicketRow = {
   ticket_id: string;
   order_id: string;
   tier_id: string;
@@ -56,6 +58,8 @@ type TicketRow = {
   code_version: number;
   price_minor: number;
   issued_at: number;
+  checked_in_at: number | null;
+  checked_in_gate: string | null;
 };
 
 const orderExpiryId = (orderId: string) => `order_expiry:${orderId}`;
@@ -97,8 +101,13 @@ export function toOrderDto(db: Db, row: OrderRow, eventId: string): OrderDto {
       codeVersion: t.code_version,
       priceMinor: t.price_minor,
       issuedAt: t.issued_at,
+      holderId: t.holder_id,
+      checkedInAt: t.checked_in_at,
+      checkedInGate: t.checked_in_gate,
     })),
     rev: row.rev,
+    refundedMinor: row.refunded_minor,
+    flags: JSON.parse(row.flags) as string[],
   };
 }
 
@@ -180,9 +189,9 @@ export function checkoutHold(db: Db, gate: GateState | null, req: CheckoutReques
   const expiresAt = free ? null : req.now + req.paymentTtlMs;
   db.run`
     INSERT INTO orders (order_id, hold_id, buyer_id, status, items, total_minor, currency, payment_provider,
-                        created_at, expires_at, updated_at, rev)
+                        created_at, expires_at, updated_at, rev, flags)
     VALUES (${orderId}, ${hold.hold_id}, ${hold.buyer_id}, 'pending', ${hold.items}, ${hold.total_minor}, ${hold.currency},
-            ${free ? "none" : req.provider}, ${req.now}, ${expiresAt}, ${req.now}, 1)`;
+            ${free ? "none" : req.provider}, ${req.now}, ${expiresAt}, ${req.now}, 1, ${JSON.stringify(req.flags ?? [])})`;
   const order = readOrder(db, orderId)!;
   if (free) {
     completeOrder(db, order, req.now, false);

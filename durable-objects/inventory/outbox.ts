@@ -13,12 +13,13 @@ import type { Db } from "./sql";
  * applier deletes the row only if `gen` did not move meanwhile, so a change that lands
  * during an apply is applied again rather than dropped.
  */
-export type EffectKind = "order_record" | "mint_requests" | "notification";
+export type EffectKind = "order_record" | "mint_requests" | "notification" | "provider_refund" | "refund_record" | "audit";
 
 export type OutboxRow = {
   id: string;
   kind: EffectKind;
   ref: string;
+  payload: string | null;
   gen: number;
   attempts: number;
   next_at: number;
@@ -30,6 +31,14 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 /** Delay before the n-th retry: 1 s, 2 s, 4 s, ... capped at 5 minutes. */
 export const backoffMs = (attempts: number) => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1));
 
+/** One effect with its own payload (an audit entry), keyed by `ref` so re-enqueueing is a no-op. */
+export function enqueuePayload(db: Db, kind: EffectKind, ref: string, payload: unknown, now: number): void {
+  db.run`
+    INSERT INTO outbox (id, kind, ref, payload, created_at, next_at) VALUES (${`${kind}:${ref}`}, ${kind}, ${ref}, ${JSON.stringify(payload)}, ${now}, ${now})
+    ON CONFLICT (id) DO NOTHING`;
+  schedule(db, OUTBOX_SCHEDULE_ID, "outbox", now);
+}
+
 export function enqueueEffects(db: Db, orderId: string, kinds: EffectKind[], now: number): void {
   for (const kind of kinds) {
     db.run`
@@ -40,7 +49,7 @@ export function enqueueEffects(db: Db, orderId: string, kinds: EffectKind[], now
 }
 
 export function dueEffects(db: Db, now: number, limit: number): OutboxRow[] {
-  return db.all<OutboxRow>`SELECT id, kind, ref, gen, attempts, next_at FROM outbox WHERE next_at <= ${now} ORDER BY next_at, id LIMIT ${limit}`;
+  return db.all<OutboxRow>`SELECT id, kind, ref, payload, gen, attempts, next_at FROM outbox WHERE next_at <= ${now} ORDER BY next_at, id LIMIT ${limit}`;
 }
 
 export function pendingEffects(db: Db): number {

@@ -6,7 +6,7 @@ import type { Db } from "./sql";
  * this table call `rearm`. The alarm handler re-reads the real state (holds, records)
  * rather than trusting these rows, so a late, repeated or spurious alarm is harmless.
  */
-export type ScheduleKind = "hold_expiry" | "idempotency_purge" | "order_expiry" | "outbox";
+export type ScheduleKind = "hold_expiry" | "idempotency_purge" | "order_expiry" | "outbox" | "saga";
 
 export function schedule(db: Db, id: string, kind: ScheduleKind, dueAt: number, ref: string | null = null): void {
   db.run`INSERT INTO schedule (id, kind, due_at, ref) VALUES (${id}, ${kind}, ${dueAt}, ${ref})

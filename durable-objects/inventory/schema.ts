@@ -137,7 +137,7 @@ const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE outbox (
     id          TEXT    PRIMARY KEY,
-    kind        TEXT    NOT NULL CHECK (kind IN ('order_record', 'mint_requests', 'notification')),
+    kind        TEXT    NOT NULL CHECK (kind IN ('order_record', 'mint_requests', 'notification', 'provider_refund', 'refund_record', 'audit')),
     ref         TEXT    NOT NULL,
     payload     TEXT,
     created_at  INTEGER NOT NULL,
@@ -147,6 +147,63 @@ const MIGRATIONS: readonly string[] = [
     last_error  TEXT
   ) WITHOUT ROWID;
   CREATE INDEX outbox_next ON outbox (next_at);
+  `,
+  // 4: after the sale (issue 5): check-in, transfers, refunds, risk flags, the waitlist and
+  // the cancellation saga's progress.
+  `
+  ALTER TABLE orders ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE orders ADD COLUMN refunded_minor INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE tickets ADD COLUMN checked_in_at INTEGER;
+  ALTER TABLE tickets ADD COLUMN checked_in_gate TEXT;
+  ALTER TABLE tickets ADD COLUMN checked_in_by TEXT;
+  ALTER TABLE tiers ADD COLUMN checked_in INTEGER NOT NULL DEFAULT 0;
+
+  CREATE TABLE transfers (
+    transfer_id   TEXT    PRIMARY KEY,
+    ticket_id     TEXT    NOT NULL REFERENCES tickets (ticket_id),
+    from_holder   TEXT    NOT NULL,
+    to_holder     TEXT    NOT NULL,
+    from_cv       INTEGER NOT NULL,
+    at            INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX transfers_ticket ON transfers (ticket_id);
+
+  CREATE TABLE refunds (
+    refund_id          TEXT    PRIMARY KEY,
+    order_id           TEXT    NOT NULL REFERENCES orders (order_id),
+    amount_minor       INTEGER NOT NULL CHECK (amount_minor >= 0),
+    ticket_ids         TEXT    NOT NULL,
+    reason             TEXT    NOT NULL,
+    status             TEXT    NOT NULL CHECK (status IN ('requested', 'succeeded', 'failed', 'not_needed')),
+    provider_refund_id TEXT,
+    requested_by       TEXT    NOT NULL,
+    created_at         INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX refunds_order ON refunds (order_id);
+
+  CREATE TABLE waitlist (
+    entry_id         TEXT    PRIMARY KEY,
+    tier_id          TEXT    NOT NULL,
+    buyer_id         TEXT    NOT NULL,
+    quantity         INTEGER NOT NULL CHECK (quantity >= 1),
+    status           TEXT    NOT NULL CHECK (status IN ('waiting', 'offered', 'promoted', 'expired', 'left')),
+    hold_id          TEXT,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX waitlist_line ON waitlist (tier_id, status, created_at);
+  CREATE INDEX waitlist_buyer ON waitlist (buyer_id);
+  CREATE UNIQUE INDEX waitlist_hold ON waitlist (hold_id) WHERE hold_id IS NOT NULL;
+
+  CREATE TABLE saga (
+    name        TEXT    PRIMARY KEY,
+    state       TEXT    NOT NULL CHECK (state IN ('running', 'done')),
+    reason      TEXT    NOT NULL,
+    started_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    processed   INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
   `,
 ];
 

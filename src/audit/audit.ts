@@ -37,11 +37,13 @@ export type AuditAction =
   | "event.updated"
   | "event.deleted"
   | "event.status_changed"
+  | "event.protected_override"
   | "tier.created"
   | "tier.create_reverted"
   | "tier.updated"
   | "tier.update_reverted"
-  | "tier.synced";
+  | "tier.synced"
+  | "tier.protected_override";
 
 export interface AuditInput {
   action: AuditAction;

@@ -12,5 +12,8 @@ export const SCOPES = [
   "events:read",
   "events:write",
   "orders:read",
+  "refunds:write",
+  "checkin:write",
+  "reports:read",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

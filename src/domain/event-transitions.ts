@@ -22,6 +22,8 @@ export interface StatusChangeRequest {
   to: EventStatus;
   reason: string;
   schedule?: NewSchedule;
+  /** A sold-ticket protection override (src/protection); only a reschedule takes one. */
+  override?: { reason: string };
 }
 
 export interface StatusChangeActor {
@@ -42,6 +44,8 @@ export interface StatusChangePlan {
   notifyHolders: boolean;
   /** The new times, on a reschedule. */
   schedule?: { startsAt: number; endsAt: number; doorsOpenAt: number | null };
+  /** The times a reschedule changes, as clients see them (for sold-ticket protection); empty otherwise. */
+  scheduleChanges: Record<string, { from: string | null; to: string | null }>;
 }
 
 export type StatusChangeRefusal =
@@ -59,6 +63,7 @@ const SCHEDULE_PREFIX = "body.schedule";
 export function scheduleShapeErrors(req: StatusChangeRequest): FieldError[] {
   if (req.to === "RESCHEDULED" && !req.schedule) return [{ field: SCHEDULE_PREFIX, message: "required when moving to RESCHEDULED" }];
   if (req.to !== "RESCHEDULED" && req.schedule) return [{ field: SCHEDULE_PREFIX, message: "only a move to RESCHEDULED takes a schedule" }];
+  if (req.to !== "RESCHEDULED" && req.override) return [{ field: "body.override", message: "only a move to RESCHEDULED takes an override" }];
   return [];
 }
 
@@ -100,6 +105,7 @@ export function planStatusChange(event: EventRow, req: StatusChangeRequest, acto
   };
   const details: Record<string, unknown> = { from, to: req.to, reason: req.reason };
   let schedule: StatusChangePlan["schedule"];
+  const scheduleChanges: StatusChangePlan["scheduleChanges"] = {};
 
   if (req.schedule) {
     const r = rescheduledTimes(event, req.schedule, now);
@@ -110,7 +116,13 @@ export function planStatusChange(event: EventRow, req: StatusChangeRequest, acto
       before: { startsAt: iso(event.startsAt), endsAt: iso(event.endsAt), doorsOpenAt: iso(event.doorsOpenAt) },
       after: { startsAt: iso(schedule.startsAt), endsAt: iso(schedule.endsAt), doorsOpenAt: iso(schedule.doorsOpenAt) },
     };
+    for (const f of ["startsAt", "endsAt", "doorsOpenAt"] as const) {
+      if (event[f] !== schedule[f]) scheduleChanges[f] = { from: iso(event[f]), to: iso(schedule[f]) };
+    }
   }
 
-  return { ok: true, plan: { from, to: req.to, reason: req.reason, changes, details, notifyHolders: NOTIFY_HOLDERS_ON.includes(req.to), schedule } };
+  return {
+    ok: true,
+    plan: { from, to: req.to, reason: req.reason, changes, details, notifyHolders: NOTIFY_HOLDERS_ON.includes(req.to), schedule, scheduleChanges },
+  };
 }

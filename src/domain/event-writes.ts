@@ -8,8 +8,21 @@ import type { EventRow } from "../db/schema";
 import type { TenantDb } from "../db/tenant-db";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
+import { inBackground } from "../http/background";
 import { expectedVersion, staleVersion } from "../http/preconditions";
+import { inventoryFor } from "../inventory/client";
 import { uuidv7 } from "../lib/ids";
+import { drainOutbox } from "../outbox/drain";
+import {
+  assertMayOverride,
+  EVENT_PROTECTED_FIELDS,
+  judgeProtectedChange,
+  overrideRecord,
+  protectedIn,
+  soldByTier,
+  totalSold,
+  type ProtectionOverride,
+} from "../protection/sold-tickets";
 import { iso } from "../schemas/common";
 import { assertCanDeleteEvent, assertCanManageEvent, principalId, usableVenue } from "./event-access";
 import {
@@ -74,19 +87,25 @@ export async function createEvent(c: Ctx, body: CreateEventInput): Promise<Event
   throw body.slug ? slugTaken(body.slug) : new AppError("SLUG_TAKEN", "Could not find a free slug for this name; send one");
 }
 
-export type EventEdit = { kind: "replace"; body: CreateEventInput & { version?: number } } | { kind: "patch"; body: PatchEventInput };
+export type EventEdit =
+  | { kind: "replace"; body: CreateEventInput & { version?: number; override?: ProtectionOverride } }
+  | { kind: "patch"; body: PatchEventInput };
 
 /**
  * PUT and PATCH. Order of refusals: precondition missing (428), unknown event (404),
- * not allowed (403), terminal state (409 CONFLICT), stale version, then the new values
- * (venue, schedule, slug). A request that changes nothing writes nothing: same version,
- * no history entry.
+ * not allowed (403; an override from anyone but an owner or admin too), terminal state
+ * (409 CONFLICT), stale version, then the new values (venue, schedule, SCHEDULE_LOCKED,
+ * slug), then sold-ticket protection (PROTECTED_FIELD, or 503 when the inventory cannot
+ * say what is sold). A request that changes nothing writes nothing: same version, no
+ * history entry.
  */
 export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<EventRow> {
   const { principal, db } = tenantOf(c);
   const expected = expectedVersion(c, edit.body.version);
   const current = await findEvent(db, id);
   await assertCanManageEvent(principal, db, current);
+  const override = edit.body.override;
+  assertMayOverride(principal, override);
   if (isTerminal(current.status)) throw new AppError("CONFLICT", `A ${current.status} event can no longer be edited`);
   if (current.version !== expected) throw staleVersion(c, current.version);
 
@@ -114,16 +133,33 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
   }
   if ((diff.slug || diff.venueId) && (await db.events.slugTaken(next.venueId, next.slug, id))) throw slugTaken(next.slug);
 
+  // Sold-ticket protection: where and when, once tickets are sold (the DO counts them).
+  const protectedFields = protectedIn(EVENT_PROTECTED_FIELDS, diff);
+  const sold = protectedFields.length ? totalSold(await soldByTier(inventoryFor(c, principal.tenantId, id), current.status)) : 0;
+  const verdict = judgeProtectedChange(protectedFields, sold, override, { what: "event" });
+
   const audit = prepareAudit(c, { action: "event.updated", targetType: "event", targetId: id, details: { changes: diff }, verbatim: true });
+  const overridden = verdict.overridden
+    ? overrideRecord(c, { type: "event", id, tenantId: principal.tenantId, eventId: id }, verdict, diff, audit.createdAt)
+    : undefined;
   let updated: EventRow | null;
   try {
-    updated = await db.events.update(id, expected, { ...changes, updatedAt: audit.createdAt, updatedBy: principalId(principal) }, audit);
+    updated = await db.events.update(
+      id,
+      expected,
+      { ...changes, updatedAt: audit.createdAt, updatedBy: principalId(principal) },
+      audit,
+      overridden?.message ? [overridden.message] : [],
+      overridden ? [overridden.audit] : [],
+    );
   } catch (err) {
     if (err instanceof SlugTakenError) throw slugTaken(next.slug);
     if (err instanceof VenueGoneError) throw venueGone();
     throw err;
   }
   if (!updated) return lostRace(c, db, id);
+  // The holders' notice goes out now rather than at the next cron tick.
+  if (overridden?.message) await inBackground(c, drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, c.var.now()));
   // The DO judges sales by the gate (status, sales window, start): push it now rather than
   // at the next cron tick when one of those moved.
   if (GATE_FIELDS.some((f) => f in diff)) {

@@ -6,11 +6,14 @@ import type { EventRow, TicketTierRow } from "../db/schema";
 import type { TenantDb } from "../db/tenant-db";
 import type { AppEnv } from "../http/context";
 import { AppError, type FieldError } from "../http/errors";
+import { inBackground } from "../http/background";
 import { expectedVersion, staleVersion } from "../http/preconditions";
 import { inventoryFor, problemError, rpc, type InventoryStub } from "../inventory/client";
 import type { InventoryProblem, InventoryResult, TierConfig, TierCounts } from "../inventory/contract";
 import { uuidv7 } from "../lib/ids";
 import { errorFields, log } from "../observability/logger";
+import { drainOutbox } from "../outbox/drain";
+import { assertMayOverride, judgeProtectedChange, overrideRecord, protectedIn, soldByTier, TIER_PROTECTED_FIELDS } from "../protection/sold-tickets";
 import { tierFieldShape, toTierDto, type CreateTierInput, type PatchTierInput } from "../schemas/tiers";
 import { assertCanManageEvent, principalId } from "./event-access";
 import { isTerminal } from "./event-status";
@@ -273,18 +276,22 @@ export async function createTier(c: Ctx, eventId: string, body: CreateTierInput)
 
 /**
  * PATCH. Refusal order: precondition missing (428), unknown event or tier (404), not
- * allowed (403), event over (409), stale version, invalid result, capacity below what is
- * held and sold (409). A PATCH that changes nothing writes nothing.
+ * allowed (403; an override from anyone but an owner or admin too), event over (409),
+ * stale version, invalid result, capacity below what is held and sold (409), sold-ticket
+ * protection of the tier's money (409 PROTECTED_FIELD; 503 when the inventory cannot say
+ * what is sold). A PATCH that changes nothing writes nothing.
  */
 export async function patchTier(c: Ctx, eventId: string, tierId: string, body: PatchTierInput): Promise<TicketTierRow> {
   const expected = expectedVersion(c, body.version);
   const event = await editableEvent(c, eventId);
+  const { override } = body;
+  assertMayOverride(tenantOf(c).principal, override);
   const w = writerFor(c, event.id);
   const current = await w.db.tiers.findById(event.id, tierId);
   if (!current) throw tierNotFound();
   if (current.version !== expected) throw staleVersion(c, current.version);
 
-  const { version: _v, ...fields } = body;
+  const { version: _v, override: _o, ...fields } = body;
   const next: TierValues = { ...valuesOf(current), ...columnsOf(fields) };
   assertValidTier(next);
   const previous = valuesOf(current);
@@ -314,14 +321,35 @@ export async function patchTier(c: Ctx, eventId: string, tierId: string, body: P
   }
 
   const after: TicketTierRow = { ...current, ...changes, version: expected + 1 };
-  const audit = auditOf(w, "tier.updated", tierId, { eventId: event.id, version: expected + 1, changes: diffTiers(current, after) });
-  const updated = await w.db.tiers.update(event.id, tierId, expected, { ...changes, updatedAt: w.now, updatedBy: w.by }, audit);
+  const diff = diffTiers(current, after);
+
+  // Sold-ticket protection: the money of a tier with sold tickets (the DO counts them).
+  const protectedFields = protectedIn(TIER_PROTECTED_FIELDS, diff);
+  const sold = protectedFields.length ? ((await soldByTier(w.inventory, event.status)).get(tierId) ?? 0) : 0;
+  const verdict = judgeProtectedChange(protectedFields, sold, override, { what: "tier" });
+  const overridden = verdict.overridden
+    ? overrideRecord(c, { type: "tier", id: tierId, tenantId: event.tenantId, eventId: event.id, tierId }, verdict, diff, w.now)
+    : undefined;
+
+  const audit = auditOf(w, "tier.updated", tierId, { eventId: event.id, version: expected + 1, changes: diff });
+  const updated = await w.db.tiers.update(
+    event.id,
+    tierId,
+    expected,
+    { ...changes, updatedAt: w.now, updatedBy: w.by },
+    audit,
+    overridden ? { audits: [overridden.audit], messages: overridden.message ? [overridden.message] : [] } : {},
+  );
   if (updated === "currency_mismatch") throw currencyMismatch(next.currency);
   if (!updated) {
     const latest = await w.db.tiers.findById(event.id, tierId);
     if (!latest) throw tierNotFound();
     throw staleVersion(c, latest.version);
   }
+  // The holders' notice goes out now rather than at the next cron tick. (Should the DO
+  // refuse the push below, which only holds racing a capacity cut can cause, the change is
+  // undone but the notice stands: the undo is audited.)
+  if (overridden?.message) await inBackground(c, drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, w.now));
   const pushed = await pushTier(w, updated);
   if (pushed.kind === "refused") {
     await undoRefused(w, current, updated, pushed.problem);

@@ -47,6 +47,9 @@ export function statusChangedMessage(event: EventRow, plan: StatusChangePlan, at
  * the record: a push that fails is logged, not answered as a failure of the change, and
  * `resyncLaggingGates` (every cron tick) pushes the gate of every event whose DO lags.
  * The cron's own transitions rely on that job rather than on this parameter.
+ *
+ * `extraAudits` are further entries about the same change (a reschedule that overrode
+ * sold-ticket protection), written in the same batch and only if the change won.
  */
 export async function commitStatusChange(
   db: TenantDb,
@@ -55,11 +58,12 @@ export async function commitStatusChange(
   plan: StatusChangePlan,
   audit: PreparedAudit,
   inventory?: InventoryNamespace,
+  extraAudits: PreparedAudit[] = [],
 ): Promise<CommittedStatusChange> {
   const messages: OutboxMessage[] = plan.notifyHolders
     ? [{ id: uuidv7(audit.createdAt), topic: "notifications", body: statusChangedMessage(event, plan, audit.createdAt) }]
     : [];
-  const row = await db.events.update(event.id, expectedVersion, plan.changes, audit, messages);
+  const row = await db.events.update(event.id, expectedVersion, plan.changes, audit, messages, extraAudits);
   const committed: CommittedStatusChange = { row, messages: row ? messages.length : 0 };
   if (row && inventory) committed.gatePushed = await pushGate(inventory, row, (r) => db.events.recordGateVersion(r.id, r.version));
   return committed;
@@ -72,6 +76,7 @@ export const gateStateOf = (e: EventRow): GateState => ({
   salesStartAt: e.salesStartAt,
   salesEndAt: e.salesEndAt,
   startsAt: e.startsAt,
+  reason: e.statusReason,
 });
 
 const GATE_PUSH_TIMEOUT_MS = 5_000;

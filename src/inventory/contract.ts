@@ -23,6 +23,8 @@ export interface GateState {
   salesStartAt: number | null;
   salesEndAt: number | null;
   startsAt: number;
+  /** The status change's reason (a cancellation's reason goes into its refunds). */
+  reason?: string | null;
 }
 
 export interface TierConfig extends PriceRules {
@@ -136,6 +138,10 @@ export interface TicketDto {
   codeVersion: number;
   priceMinor: number;
   issuedAt: number;
+  /** Who holds it now: the buyer, a transfer's recipient, or `email:<address>` until they register. */
+  holderId: string;
+  checkedInAt: number | null;
+  checkedInGate: string | null;
 }
 
 export interface OrderPayment {
@@ -160,6 +166,10 @@ export interface OrderDto {
   paidAt: number | null;
   payment: OrderPayment | null;
   tickets: TicketDto[];
+  /** Sum refunded so far. */
+  refundedMinor: number;
+  /** Risk signals raised at checkout; non-empty means flagged for an admin's review. */
+  flags: string[];
   /** Revision: bumped by every change of the order or its tickets (the D1 upsert keeps the highest). */
   rev: number;
 }
@@ -172,6 +182,8 @@ export interface CheckoutRequest extends IdempotencyInput {
   paymentTtlMs: number;
   /** Who collects the money for orders that cost something. */
   provider: "stripe" | "local";
+  /** Risk signals the API raised for this checkout (src/fraud); stored on the order. */
+  flags?: string[];
 }
 
 /**
@@ -219,3 +231,90 @@ export type PaymentOutcome =
 export const DEFAULT_PAYMENT_TTL_MS = 15 * 60_000;
 /** How long a checkout may sit between claiming its key and attaching the payment intent. */
 export const CHECKOUT_LEASE_MS = 30_000;
+
+// ------------------------------------------------------------------ after the sale (issue 5)
+
+export interface CheckInRequest {
+  ticketId: string;
+  /** The code version in the scanned code: an older one was replaced (transfer, reissue). */
+  codeVersion: number;
+  gate: string | null;
+  scannerId: string;
+  now: number;
+}
+
+export interface CheckInDto {
+  ticketId: string;
+  tierId: string;
+  number: number;
+  checkedInAt: number;
+  gate: string | null;
+}
+
+export interface TransferRequest {
+  ticketId: string;
+  /** The current holder (only they may transfer). */
+  fromHolder: string;
+  /** A user id, or `email:<address>` for someone who has not registered yet. */
+  toHolder: string;
+  now: number;
+}
+
+export interface RefundRequest extends IdempotencyInput {
+  orderId: string;
+  /** Tickets to refund (their seats go back on sale); empty with `amountMinor` for a goodwill partial refund. */
+  ticketIds: string[];
+  /** Defaults to the tickets' prices; at most what is left to refund. */
+  amountMinor: number | null;
+  reason: string;
+  requestedBy: string;
+  now: number;
+}
+
+export interface RefundDto {
+  refundId: string;
+  orderId: string;
+  amountMinor: number;
+  ticketIds: string[];
+  reason: string;
+  status: "requested" | "succeeded" | "failed" | "not_needed";
+  createdAt: number;
+}
+
+export interface WaitlistEntryDto {
+  entryId: string;
+  eventId: string;
+  tierId: string;
+  quantity: number;
+  status: "waiting" | "offered" | "promoted" | "expired" | "left";
+  /** Place in the tier's line among waiting entries (1 = next), null when not waiting. */
+  position: number | null;
+  /** The hold reserved for this entry while offered. */
+  holdId: string | null;
+  offerExpiresAt: number | null;
+  createdAt: number;
+}
+
+export interface JoinWaitlistRequest extends IdempotencyInput {
+  buyerId: string;
+  tierId: string;
+  quantity: number;
+  now: number;
+}
+
+export interface TierCheckIns {
+  tierId: string;
+  sold: number;
+  checkedIn: number;
+}
+
+/** Progress of the cancellation saga (one per cancelled event). */
+export interface CancellationProgress {
+  state: "running" | "done";
+  reason: string;
+  startedAt: number;
+  /** Orders refunded or closed so far. */
+  processed: number;
+  /** Paid orders still to refund. */
+  remaining: number;
+}

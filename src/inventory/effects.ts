@@ -3,7 +3,29 @@ import { createDb, verifiedTenantId } from "../db/client";
 import { TenantDb } from "../db/tenant-db";
 import { MintRequestSchema, type MintRequest } from "../mint/messages";
 import { OrderConfirmedMessageSchema, type OrderConfirmedMessage } from "../notifications/messages";
-import type { OrderDto } from "./contract";
+import { refunds } from "../db/schema";
+import { paymentProviderFor } from "../payments";
+import { OrderRefundedMessageSchema, type OrderRefundedMessage } from "../notifications/sale-messages";
+import type { OrderDto, RefundDto } from "./contract";
+
+/** A refund as D1 records it. */
+export interface RefundRecord extends RefundDto {
+  eventId: string;
+  providerRefundId: string | null;
+  requestedBy: string;
+  updatedAt: number;
+}
+
+/** An audit entry produced inside the DO (waitlist steps), written once by its id. */
+export interface InventoryAuditEntry {
+  id: string;
+  action: string;
+  actorId: string | null;
+  targetType: string;
+  targetId: string;
+  details: Record<string, unknown>;
+  at: number;
+}
 
 /**
  * Where the EventInventory outbox applies a sale's effects. Each call must be safe to
@@ -14,6 +36,11 @@ export interface SaleEffects {
   recordOrder(tenantId: string, order: OrderDto): Promise<void>;
   requestMints(messages: MintRequest[]): Promise<void>;
   notify(message: OrderConfirmedMessage): Promise<void>;
+  /** Asks the provider to refund; the idempotency key makes a retry the same refund. */
+  refundPayment(req: { intentId: string; amountMinor: number; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ refundId: string; status: string }>;
+  recordRefund(tenantId: string, refund: RefundRecord): Promise<void>;
+  notifyRefund(message: OrderRefundedMessage): Promise<void>;
+  audit(tenantId: string, entry: InventoryAuditEntry): Promise<void>;
 }
 
 /** Queues take at most 100 messages per sendBatch. */
@@ -33,6 +60,39 @@ export function liveEffects(config: ApiConfig): SaleEffects {
     },
     async notify(message) {
       await config.NOTIFICATIONS.send(OrderConfirmedMessageSchema.parse(message), { contentType: "json" });
+    },
+    refundPayment: (req) => paymentProviderFor(config).refund(req),
+    async recordRefund(tenantId, r) {
+      const row = {
+        id: r.refundId,
+        tenantId,
+        eventId: r.eventId,
+        orderId: r.orderId,
+        amountMinor: r.amountMinor,
+        ticketIds: r.ticketIds,
+        reason: r.reason,
+        status: r.status,
+        providerRefundId: r.providerRefundId,
+        requestedBy: r.requestedBy,
+        createdAt: r.createdAt,
+        updatedAt: r.updatedAt,
+      } satisfies typeof refunds.$inferInsert;
+      await db
+        .insert(refunds)
+        .values(row)
+        .onConflictDoUpdate({ target: refunds.id, set: { status: row.status, providerRefundId: row.providerRefundId, updatedAt: row.updatedAt } })
+        .run();
+    },
+    async notifyRefund(message) {
+      await config.NOTIFICATIONS.send(OrderRefundedMessageSchema.parse(message), { contentType: "json" });
+    },
+    async audit(tenantId, e) {
+      await config.DB.prepare(
+        `INSERT INTO audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, details, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING`,
+      )
+        .bind(e.id, tenantId, e.actorId ? "user" : "system", e.actorId, e.action, e.targetType, e.targetId, JSON.stringify(e.details), e.at)
+        .run();
     },
   };
 }

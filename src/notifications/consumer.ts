@@ -3,7 +3,7 @@ import { createDb, verifiedTenantId, type Db } from "../db/client";
 import { TenantDb } from "../db/tenant-db";
 import { sentEmails } from "../db/schema";
 import { errorFields, log } from "../observability/logger";
-import { handleEventStatusChanged } from "./event-status-changed";
+import { handleHolderNotice, type HolderNoticeDeps } from "./event-status-changed";
 import { NotificationMessageSchema, type EmailMessage, type OrderConfirmedMessage } from "./messages";
 import { renderEmail } from "./templates";
 
@@ -30,8 +30,9 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
       } else if (m.kind === "order.confirmed") {
         await confirmOrder(db, config, m);
       } else {
-        const outcome = await handleEventStatusChanged(db, m, Date.now());
-        if (!outcome.processed) log("info", "event status change already processed", { messageId: msg.id, outboxId: m.outboxId });
+        // event.status_changed and event.changed_for_holders: the holder fan-out.
+        const outcome = await handleHolderNotice(db, m, holderNoticeDeps(config));
+        if (!outcome.processed) log("info", "holder notice already processed", { messageId: msg.id, outboxId: m.outboxId, kind: m.kind });
       }
       msg.ack();
     } catch (err) {
@@ -40,6 +41,15 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
     }
   }
 }
+
+const holderNoticeDeps = (config: ApiConfig): HolderNoticeDeps => ({
+  delivery: config.EMAIL_DELIVERY,
+  appUrl: config.PUBLIC_APP_URL,
+  now: Date.now(),
+  continueWith: async (next) => {
+    await config.NOTIFICATIONS.send(next, { contentType: "json" });
+  },
+});
 
 /**
  * With EMAIL_DELIVERY=sink (local, tests) each email is stored in `sent_emails` keyed

@@ -72,6 +72,22 @@ export const eventFieldShape = {
 };
 
 const F = eventFieldShape;
+
+/**
+ * Sold-ticket protection override (src/protection): lets a tenant owner or admin change a
+ * protected field after tickets are sold. Audited with the reason, and ticket holders are told.
+ */
+export const ProtectionOverride = z
+  .strictObject({
+    reason: z.string().trim().min(10).max(500).openapi({ example: "The venue's roof failed inspection; moving next door" }),
+  })
+  .openapi("ProtectionOverride", {
+    description:
+      "Owners and admins only (anyone else: 403 FORBIDDEN, whether or not it was needed). Needed to change what buyers paid for " +
+      "once tickets are sold (otherwise 409 PROTECTED_FIELD); audited as *.protected_override with the reason, and the holders " +
+      "are emailed. Ignored when nothing protected changes.",
+  });
+
 const VersionField = z.number().int().min(1).max(1_000_000_000).optional().openapi({
   description: "The version being updated (alternative to If-Match)",
 });
@@ -112,15 +128,18 @@ export const CreateEventBody = z
  * Built from the shape rather than with `.extend()`: extending a registered schema renders
  * as allOf[CreateEvent, {version}], and two strict objects under allOf admit no body at all.
  */
-export const ReplaceEventBody = z.strictObject({ ...CreateEventBody.shape, version: VersionField }).openapi("ReplaceEvent");
+export const ReplaceEventBody = z
+  .strictObject({ ...CreateEventBody.shape, version: VersionField, override: ProtectionOverride.optional() })
+  .openapi("ReplaceEvent");
 
 /** PATCH changes only the fields present. */
 export const PatchEventBody = z
   .strictObject({
     ...Object.fromEntries(Object.entries(F).map(([k, v]) => [k, (v as z.ZodType).optional()])),
     version: VersionField,
-  } as { [K in keyof typeof F]: z.ZodOptional<(typeof F)[K]> } & { version: typeof VersionField })
-  .refine((b) => Object.keys(b).some((k) => k !== "version"), "send at least one field to change")
+    override: ProtectionOverride.optional(),
+  } as { [K in keyof typeof F]: z.ZodOptional<(typeof F)[K]> } & { version: typeof VersionField; override: z.ZodOptional<typeof ProtectionOverride> })
+  .refine((b) => Object.keys(b).some((k) => k !== "version" && k !== "override"), "send at least one field to change")
   .openapi("PatchEvent");
 
 export const StatusChangeBody = z
@@ -132,6 +151,8 @@ export const StatusChangeBody = z
     schedule: z
       .strictObject({ startsAt: F.startsAt, endsAt: F.endsAt, doorsOpenAt: F.doorsOpenAt.optional() })
       .optional(),
+    /** Only with RESCHEDULED: reschedules an event with sold tickets (owners and admins). */
+    override: ProtectionOverride.optional(),
   })
   .openapi("EventStatusChange");
 

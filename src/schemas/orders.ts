@@ -28,6 +28,8 @@ export const Ticket = z
     codeVersion: z.number().int(),
     priceMinor: z.number().int(),
     issuedAt: z.string(),
+    checkedInAt: z.string().nullable(),
+    checkedInGate: z.string().nullable(),
   })
   .openapi("Ticket");
 
@@ -40,6 +42,7 @@ export const Order = z
     items: z.array(Line),
     currency: z.string(),
     totalMinor: z.number().int(),
+    refundedMinor: z.number().int(),
     createdAt: z.string(),
     expiresAt: z.string().nullable().openapi({ description: "Payment deadline of a pending order" }),
     paidAt: z.string().nullable(),
@@ -70,6 +73,8 @@ function ticketOut(t: TicketDto, eventId: string, orderId: string): z.infer<type
     codeVersion: t.codeVersion,
     priceMinor: t.priceMinor,
     issuedAt: iso(t.issuedAt)!,
+    checkedInAt: iso(t.checkedInAt),
+    checkedInGate: t.checkedInGate,
   };
 }
 
@@ -83,6 +88,7 @@ export function toOrderOut(o: OrderDto): OrderOut {
     items: lines(o.items),
     currency: o.currency,
     totalMinor: o.totalMinor,
+    refundedMinor: o.refundedMinor,
     createdAt: iso(o.createdAt)!,
     expiresAt: iso(o.expiresAt),
     paidAt: iso(o.paidAt),
@@ -102,6 +108,9 @@ export function ticketRowOut(t: TicketRow): z.infer<typeof Ticket> {
       codeVersion: t.codeVersion,
       priceMinor: t.priceMinor,
       issuedAt: t.issuedAt,
+      holderId: t.holderId,
+      checkedInAt: t.checkedInAt,
+      checkedInGate: t.checkedInGate,
     },
     t.eventId,
     t.orderId,
@@ -118,6 +127,7 @@ export function orderRowOut(o: OrderWithTickets): OrderOut {
     items: lines(o.items as HoldLine[]),
     currency: o.currency,
     totalMinor: o.totalMinor,
+    refundedMinor: o.refundedMinor,
     createdAt: iso(o.createdAt)!,
     expiresAt: o.status === "pending" ? iso(o.expiresAt) : null,
     paidAt: iso(o.paidAt),
@@ -126,7 +136,10 @@ export function orderRowOut(o: OrderWithTickets): OrderOut {
   };
 }
 
-export const StaffOrder = Order.extend({ buyerId: z.string() }).openapi("StaffOrder");
+export const StaffOrder = Order.extend({
+  buyerId: z.string(),
+  flags: z.array(z.string()).openapi({ description: "Risk signals raised at checkout; non-empty means flagged for review" }),
+}).openapi("StaffOrder");
 
 export const MyOrdersQuery = PageQuery.extend({
   eventId: z.string().regex(UUID_PATTERN, "must be a lowercase UUID").optional(),

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { TicketTierRow } from "../db/schema";
 import type { PriceQuote } from "../domain/pricing";
 import { iso } from "./common";
+import { ProtectionOverride } from "./events";
 
 /**
  * Ticket tier bodies and DTOs. Money is integer minor units with an ISO 4217 currency,
@@ -69,8 +70,9 @@ export const PatchTierBody = z
   .strictObject({
     ...Object.fromEntries(Object.entries(F).map(([k, v]) => [k, (v as z.ZodType).optional()])),
     version: VersionField,
-  } as { [K in keyof typeof F]: z.ZodOptional<(typeof F)[K]> } & { version: typeof VersionField })
-  .refine((b) => Object.keys(b).some((k) => k !== "version"), "send at least one field to change")
+    override: ProtectionOverride.optional(),
+  } as { [K in keyof typeof F]: z.ZodOptional<(typeof F)[K]> } & { version: typeof VersionField; override: z.ZodOptional<typeof ProtectionOverride> })
+  .refine((b) => Object.keys(b).some((k) => k !== "version" && k !== "override"), "send at least one field to change")
   .openapi("PatchTicketTier");
 
 export type CreateTierInput = z.infer<typeof CreateTierBody>;

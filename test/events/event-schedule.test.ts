@@ -67,6 +67,7 @@ const row: EventRow = {
   tenantId: "t1",
   venueId: "v1",
   slug: "gala",
+  allowTransfers: true,
   name: "Gala",
   description: "desc",
   shortDescription: null,

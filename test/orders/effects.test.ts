@@ -21,6 +21,7 @@ async function recordEffects(tenantId: string, eventId: string) {
     const seen = { mints: [] as MintRequest[], notes: [] as OrderConfirmedMessage[] };
     (globalThis as { __seen?: typeof seen }).__seen = seen;
     instance.effects = {
+      ...real,
       recordOrder: (t, o) => real.recordOrder(t, o),
       async requestMints(m) {
         seen.mints.push(...m);

@@ -21,6 +21,7 @@ async function fastForward(stub: DurableObjectStub<EventInventory>) {
 function flakyEffects(real: SaleEffects, failures: number) {
   const calls = { recordOrder: 0, requestMints: 0, notify: 0 };
   const effects: SaleEffects = {
+    ...real,
     async recordOrder(tenantId, order) {
       if (++calls.recordOrder <= failures) throw new Error("D1 unavailable (injected)");
       return real.recordOrder(tenantId, order);

@@ -14,12 +14,15 @@ import { availabilityRoutes } from "./routes/availability";
 import { liveRoutes, readyRoutes } from "./routes/health";
 import { eventStatusRoutes } from "./routes/event-status";
 import { eventRoutes } from "./routes/events";
+import { fraudRoutes } from "./routes/fraud";
 import { holdRoutes } from "./routes/holds";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes } from "./routes/payments";
+import { afterSaleRoutes } from "./routes/after-sale";
 import { meRoutes } from "./routes/me";
 import { platformRoutes } from "./routes/platform-tenants";
 import { publicCatalogueRoutes } from "./routes/public-catalogue";
+import { reportRoutes } from "./routes/reports";
 import { tierRoutes } from "./routes/tiers";
 import { userRoutes } from "./routes/users";
 import { venueRoutes } from "./routes/venues";
@@ -88,6 +91,9 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", availabilityRoutes);
   app.route("/", orderRoutes);
   app.route("/", paymentRoutes);
+  app.route("/", afterSaleRoutes);
+  app.route("/", reportRoutes);
+  app.route("/", fraudRoutes);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -7,8 +7,18 @@ import { auditLog, events, outbox, tenants, type EventRow, type EventStatus } fr
 
 export type NewEvent = Omit<
   EventRow,
-  "tenantId" | "version" | "lastChangeId" | "gateVersion" | "updatedBy" | "updatedAt" | "deletedAt" | "statusReason" | "statusChangedBy" | "statusChangedAt"
->;
+  | "tenantId"
+  | "version"
+  | "lastChangeId"
+  | "gateVersion"
+  | "updatedBy"
+  | "updatedAt"
+  | "deletedAt"
+  | "statusReason"
+  | "statusChangedBy"
+  | "statusChangedAt"
+  | "allowTransfers"
+> & { allowTransfers?: boolean };
 export type EventChanges = Partial<Omit<EventRow, "id" | "tenantId" | "version" | "lastChangeId" | "gateVersion" | "createdBy" | "createdAt" | "deletedAt">>;
 
 export interface OutboxMessage {
@@ -108,7 +118,9 @@ export class EventsRepo {
 
   /**
    * Compare-and-set update. Returns the new row, or null when `expectedVersion` is stale
-   * or the event is gone (the caller reads the current state to tell which).
+   * or the event is gone (the caller reads the current state to tell which). `audit` is the
+   * change's entry (its id marks the win); `extraAudits` are further entries about the same
+   * change (a sold-ticket protection override), written only if it won, like the messages.
    */
   async update(
     id: string,
@@ -116,6 +128,7 @@ export class EventsRepo {
     changes: EventChanges & { deletedAt?: number },
     audit: PreparedAudit,
     messages: OutboxMessage[] = [],
+    extraAudits: PreparedAudit[] = [],
   ): Promise<EventRow | null> {
     const tid = this.s.tenantId;
     const won = sql`exists (select 1 from ${events} where ${events.tenantId} = ${tid} and ${events.id} = ${id} and ${events.lastChangeId} = ${audit.id})`;
@@ -126,7 +139,9 @@ export class EventsRepo {
           .set({ ...changes, version: sql`${events.version} + 1`, lastChangeId: audit.id })
           .where(and(this.mine(), eq(events.id, id), eq(events.version, expectedVersion)))
           .returning(),
-        insertIf(this.s.db, auditLog, tid, { ...audit.entry, id: audit.id, tenantId: tid, createdAt: audit.createdAt }, won),
+        ...[audit, ...extraAudits].map((a) =>
+          insertIf(this.s.db, auditLog, tid, { ...a.entry, id: a.id, tenantId: tid, createdAt: a.createdAt }, won),
+        ),
         this.bumpCatalog(id, audit.id),
         ...messages.map((m) =>
           insertIf(this.s.db, outbox, tid, { ...m, tenantId: tid, attempts: 0, createdAt: audit.createdAt }, won),

@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { OrderDto } from "../../inventory/contract";
 import type { TenantScope } from "../client";
 import { afterCursor, toPage, type Cursor } from "../pagination";
-import { orders, tickets, type OrderRow, type OrderStatus, type TicketRow } from "../schema";
+import { orders, refunds, tickets, type OrderRow, type OrderStatus, type RefundRow, type TicketRow } from "../schema";
 
 export interface OrderWithTickets extends OrderRow {
   tickets: TicketRow[];
@@ -46,6 +46,8 @@ export class OrdersRepo {
       paidAt: order.paidAt,
       updatedAt: now,
       rev: order.rev,
+      refundedMinor: order.refundedMinor,
+      flags: order.flags,
     } satisfies typeof orders.$inferInsert;
     const { id: _id, tenantId: _t, createdAt: _c, ...changes } = row;
     const statements: BatchItem<"sqlite">[] = [
@@ -62,7 +64,7 @@ export class OrdersRepo {
         orderId: order.orderId,
         tierId: t.tierId,
         number: t.number,
-        holderId: order.buyerId,
+        holderId: t.holderId,
         status: t.status,
         code: t.code,
         codeVersion: t.codeVersion,
@@ -70,6 +72,8 @@ export class OrdersRepo {
         issuedAt: t.issuedAt,
         updatedAt: now,
         rev: order.rev,
+        checkedInAt: t.checkedInAt,
+        checkedInGate: t.checkedInGate,
       } satisfies typeof tickets.$inferInsert;
       statements.push(
         this.s.db
@@ -77,12 +81,44 @@ export class OrdersRepo {
           .values(ticket)
           .onConflictDoUpdate({
             target: tickets.id,
-            set: { status: ticket.status, code: ticket.code, codeVersion: ticket.codeVersion, holderId: ticket.holderId, updatedAt: now, rev: ticket.rev },
+            set: {
+              status: ticket.status,
+              code: ticket.code,
+              codeVersion: ticket.codeVersion,
+              holderId: ticket.holderId,
+              checkedInAt: ticket.checkedInAt,
+              checkedInGate: ticket.checkedInGate,
+              updatedAt: now,
+              rev: ticket.rev,
+            },
             setWhere: sql`excluded.rev > ${tickets.rev}`,
           }),
       );
     }
     await this.s.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  }
+
+  async ticket(id: string): Promise<TicketRow | undefined> {
+    return this.s.db.select().from(tickets).where(and(eq(tickets.tenantId, this.s.tenantId), eq(tickets.id, id))).get();
+  }
+
+  /** Events where tickets wait for `holderId` (a pending transfer to an email address). */
+  async eventsWithTicketsHeldBy(holderId: string): Promise<string[]> {
+    const rows = await this.s.db
+      .selectDistinct({ eventId: tickets.eventId })
+      .from(tickets)
+      .where(and(eq(tickets.tenantId, this.s.tenantId), eq(tickets.holderId, holderId)))
+      .all();
+    return rows.map((r) => r.eventId);
+  }
+
+  async refundsOf(orderId: string): Promise<RefundRow[]> {
+    return this.s.db
+      .select()
+      .from(refunds)
+      .where(and(eq(refunds.tenantId, this.s.tenantId), eq(refunds.orderId, orderId)))
+      .orderBy(refunds.createdAt)
+      .all();
   }
 
   async get(id: string): Promise<OrderRow | undefined> {

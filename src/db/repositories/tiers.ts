@@ -1,8 +1,10 @@
 import { and, asc, eq, isNull, lt, ne, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { PreparedAudit } from "../../audit/audit";
 import type { TenantScope } from "../client";
 import { insertIf } from "../insert-if";
-import { auditLog, ticketTiers, type TicketTierRow } from "../schema";
+import { auditLog, outbox, ticketTiers, type TicketTierRow } from "../schema";
+import type { OutboxMessage } from "./events";
 
 export type NewTier = Omit<TicketTierRow, "tenantId" | "version" | "appliedVersion" | "updatedBy" | "updatedAt" | "deletedAt">;
 export type TierChanges = Partial<
@@ -80,7 +82,8 @@ export class TiersRepo {
   /**
    * Compare-and-set on version, with its audit entry. Returns the new row; `null` when the
    * version is stale or the tier is gone; "currency_mismatch" when the new currency differs
-   * from another tier's.
+   * from another tier's. `extra` audit entries and outbox messages (a sold-ticket protection
+   * override) are written under the same condition as the entry: exactly when the change is.
    */
   async update(
     eventId: string,
@@ -88,6 +91,7 @@ export class TiersRepo {
     expectedVersion: number,
     changes: TierChanges,
     audit: PreparedAudit,
+    extra: { audits?: PreparedAudit[]; messages?: OutboxMessage[] } = {},
   ): Promise<TicketTierRow | null | "currency_mismatch"> {
     const currency = changes.currency;
     const cas = and(
@@ -96,14 +100,20 @@ export class TiersRepo {
       eq(ticketTiers.version, expectedVersion),
       currency === undefined ? undefined : sql`not ${this.otherCurrency(eventId, currency, id)}`,
     )!;
-    const [, updated] = await this.s.db.batch([
-      this.auditIf(audit, cas),
+    const tid = this.s.tenantId;
+    const statements: BatchItem<"sqlite">[] = [
+      ...[audit, ...(extra.audits ?? [])].map((a) => this.auditIf(a, cas)),
+      ...(extra.messages ?? []).map((m) =>
+        insertIf(this.s.db, outbox, tid, { ...m, tenantId: tid, attempts: 0, createdAt: audit.createdAt }, sql`exists (select 1 from ${ticketTiers} where ${cas})`),
+      ),
       this.s.db
         .update(ticketTiers)
         .set({ ...changes, version: expectedVersion + 1 })
         .where(cas)
         .returning(),
-    ]);
+    ];
+    const results = await this.s.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    const updated = results[results.length - 1] as unknown as TicketTierRow[];
     if (updated[0]) return updated[0];
     if (currency !== undefined) {
       const current = await this.findById(eventId, id);

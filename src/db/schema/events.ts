@@ -106,6 +106,8 @@ export const events = sqliteTable(
     salesStartAt: integer("sales_start_at"),
     salesEndAt: integer("sales_end_at"),
     royaltyBps: integer("royalty_bps").notNull().default(0),
+    /** Whether holders may transfer their tickets to someone else. */
+    allowTransfers: integer("allow_transfers", { mode: "boolean" }).notNull().default(true),
     version: integer("version").notNull().default(1),
     // Id of the audit entry written with the last change; lets the audit insert in the
     // same batch check that *its* update won (see EventsRepo.update).

@@ -39,6 +39,10 @@ export const orders = sqliteTable(
     paidAt: integer("paid_at"),
     updatedAt: integer("updated_at").notNull(),
     rev: integer("rev").notNull(),
+    /** Sum refunded so far, in minor units. */
+    refundedMinor: integer("refunded_minor").notNull().default(0),
+    /** Risk signals raised at checkout (src/fraud); non-empty means flagged for review. */
+    flags: text("flags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
   },
   (t) => [
     unique("orders_tenant_id_unique").on(t.tenantId, t.id),
@@ -51,6 +55,7 @@ export const orders = sqliteTable(
     check("orders_currency_check", sql`length(${t.currency}) = 3`),
     check("orders_items_check", sql`json_valid(${t.items})`),
     check("orders_rev_check", sql`${t.rev} >= 1`),
+    check("orders_refunded_check", sql`${t.refundedMinor} >= 0 and ${t.refundedMinor} <= ${t.totalMinor}`),
   ],
 );
 
@@ -79,11 +84,14 @@ export const tickets = sqliteTable(
     issuedAt: integer("issued_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     rev: integer("rev").notNull(),
+    checkedInAt: integer("checked_in_at"),
+    checkedInGate: text("checked_in_gate"),
   },
   (t) => [
     unique("tickets_event_number_unique").on(t.tenantId, t.eventId, t.number),
     index("tickets_holder_idx").on(t.tenantId, t.holderId, t.issuedAt, t.id),
     index("tickets_order_idx").on(t.tenantId, t.orderId),
+    index("tickets_event_idx").on(t.tenantId, t.eventId, t.tierId),
     foreignKey({ columns: [t.tenantId, t.eventId], foreignColumns: [events.tenantId, events.id] }),
     foreignKey({ columns: [t.tenantId, t.orderId], foreignColumns: [orders.tenantId, orders.id] }),
     check("tickets_status_check", inList("status", TICKET_STATUSES)),
@@ -119,5 +127,38 @@ export const mints = sqliteTable(
   ],
 );
 
+/**
+ * Refunds as the DO decided them: one row per refund of an order (whole or partial), with
+ * the provider's refund once it confirmed. Read by buyers (their order), admins and reports.
+ */
+export const REFUND_STATUSES = ["requested", "succeeded", "failed", "not_needed"] as const;
+export const refunds = sqliteTable(
+  "refunds",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    orderId: text("order_id").notNull(),
+    amountMinor: integer("amount_minor").notNull(),
+    ticketIds: text("ticket_ids", { mode: "json" }).$type<string[]>().notNull(),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: REFUND_STATUSES }).notNull(),
+    providerRefundId: text("provider_refund_id"),
+    requestedBy: text("requested_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("refunds_order_idx").on(t.tenantId, t.orderId),
+    index("refunds_event_idx").on(t.tenantId, t.eventId, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.orderId], foreignColumns: [orders.tenantId, orders.id] }),
+    check("refunds_status_check", inList("status", REFUND_STATUSES)),
+    check("refunds_amount_check", sql`${t.amountMinor} >= 0`),
+  ],
+);
+
 export type OrderRow = typeof orders.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
 export type TicketRow = typeof tickets.$inferSelect;

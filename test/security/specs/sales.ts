@@ -28,13 +28,13 @@ async function eventInA(w: SecurityWorld) {
   return { eventId: res.body.id as string };
 }
 
-async function tierIn(w: SecurityWorld, eventId: string) {
+export async function tierIn(w: SecurityWorld, eventId: string) {
   const res = await call("POST", `/v1/events/${eventId}/tiers`, { token: await w.a.token("owner"), body: tierBody() });
   expect(res.status, res.text).toBe(201);
   return res.body.id as string;
 }
 
-async function moveTo(w: SecurityWorld, eventId: string, ...statuses: string[]) {
+export async function moveTo(w: SecurityWorld, eventId: string, ...statuses: string[]) {
   const token = await w.a.token("owner");
   for (const to of statuses) {
     const current = await call("GET", `/v1/events/${eventId}`, { token });

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { prepareAudit } from "../../../src/audit/audit";
+import { prepareAudit, type PreparedAudit } from "../../../src/audit/audit";
 import { guard, tenantOf } from "../../../src/auth/authenticate";
 import { assertCanManageEvent, isTenantAdmin, principalId } from "../../../src/domain/event-access";
 import { planStatusChange, type StatusChangeRequest } from "../../../src/domain/event-transitions";
@@ -10,7 +10,17 @@ import { inBackground } from "../../../src/http/background";
 import { AppError } from "../../../src/http/errors";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody } from "../../../src/http/openapi";
 import { etagOf, expectedVersion, staleVersion } from "../../../src/http/preconditions";
+import { inventoryFor } from "../../../src/inventory/client";
 import { drainOutbox } from "../../../src/outbox/drain";
+import {
+  assertMayOverride,
+  EVENT_PROTECTED_FIELDS,
+  judgeProtectedChange,
+  overrideRecord,
+  protectedIn,
+  soldByTier,
+  totalSold,
+} from "../../../src/protection/sold-tickets";
 import { IdParam } from "../../../src/schemas/common";
 import { Event, StatusChangeBody, toEventDto } from "../../../src/schemas/events";
 
@@ -29,7 +39,12 @@ export const changeEventStatus = createRoute({
     "An illegal move answers 409 INVALID_TRANSITION with `currentStatus` and the `allowed` next states.",
     "Approving or rejecting an event under review (REVIEW → APPROVED / DRAFT) is for owners and admins only; API keys count as non-admins.",
     "RESCHEDULED requires `schedule` (the new times); no other target accepts one.",
-    "POSTPONED, RESCHEDULED and CANCELLED notify the event's ticket holders.",
+    "POSTPONED, RESCHEDULED and CANCELLED email every holder of a valid or checked-in ticket (once per change, however often the message is delivered).",
+    "Sold-ticket protection: once tickets are sold (as the event's inventory counts them), a reschedule is refused with",
+    "409 PROTECTED_FIELD listing the `fields` it would change, unless a tenant owner or admin sends `override: { reason }`",
+    "(10-500 characters), which is audited as event.protected_override next to the status change; the reschedule notice tells the holders.",
+    "An override from anyone else is 403 FORBIDDEN; only RESCHEDULED takes one (400 otherwise).",
+    "503 DEPENDENCY_UNAVAILABLE when the inventory cannot say what is sold (nothing is changed).",
   ].join(" "),
   middleware: guard({ roles: ["owner", "admin", "organizer"], scopes: ["events:write"] }),
   request: {
@@ -48,6 +63,8 @@ export const changeEventStatus = createRoute({
       ...BODY_ERRORS,
       "NOT_FOUND",
       "INVALID_TRANSITION",
+      "PROTECTED_FIELD",
+      "DEPENDENCY_UNAVAILABLE",
       "VERSION_CONFLICT",
       "PRECONDITION_FAILED",
       "PRECONDITION_REQUIRED",
@@ -60,6 +77,7 @@ function toRequest(body: StatusChangeInput): StatusChangeRequest {
   return {
     to: body.to,
     reason: body.reason,
+    override: body.override,
     schedule: s && {
       startsAt: Date.parse(s.startsAt),
       endsAt: Date.parse(s.endsAt),
@@ -81,6 +99,7 @@ export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async
   const event = await db.events.findById(eventId);
   if (!event) throw new AppError("NOT_FOUND", "No such event");
   await assertCanManageEvent(principal, db, event);
+  assertMayOverride(principal, body.override);
   if (event.version !== version) throw staleVersion(c, event.version);
 
   const now = c.var.now();
@@ -95,8 +114,23 @@ export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async
     });
   }
 
-  const audit = prepareAudit(c, { action: "event.status_changed", targetType: "event", targetId: event.id, details: planned.plan.details }, now);
-  const committed = await commitStatusChange(db, event, version, planned.plan, audit, c.var.config.EVENT_INVENTORY);
+  const plan = planned.plan;
+
+  // Sold-ticket protection: a reschedule moves what holders bought. The reschedule's own
+  // notice tells them, so an override adds only its audit entry.
+  const extraAudits: PreparedAudit[] = [];
+  const protectedFields = protectedIn(EVENT_PROTECTED_FIELDS, plan.scheduleChanges);
+  if (protectedFields.length) {
+    const sold = totalSold(await soldByTier(inventoryFor(c, principal.tenantId, event.id), event.status));
+    const verdict = judgeProtectedChange(protectedFields, sold, body.override, { what: "event", prefix: "body.schedule" });
+    if (verdict.overridden) {
+      const target = { type: "event" as const, id: event.id, tenantId: principal.tenantId, eventId: event.id };
+      extraAudits.push(overrideRecord(c, target, verdict, plan.scheduleChanges, now, { notify: false }).audit);
+    }
+  }
+
+  const audit = prepareAudit(c, { action: "event.status_changed", targetType: "event", targetId: event.id, details: plan.details }, now);
+  const committed = await commitStatusChange(db, event, version, plan, audit, c.var.config.EVENT_INVENTORY, extraAudits);
   if (!committed.row) {
     const current = await db.events.findById(eventId);
     if (!current) throw new AppError("NOT_FOUND", "No such event");

@@ -65,11 +65,28 @@ export const getEventRoute = createRoute({
   responses: { 200: withEtag(Event, "The event"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND") },
 });
 
-const EDIT_ERRORS = [...AUTH_ERRORS, ...BODY_ERRORS, ...VERSION_ERRORS, "NOT_FOUND", "VENUE_ACCESS_DENIED", "SLUG_TAKEN", "CONFLICT"] as const;
+const EDIT_ERRORS = [
+  ...AUTH_ERRORS,
+  ...BODY_ERRORS,
+  ...VERSION_ERRORS,
+  "NOT_FOUND",
+  "VENUE_ACCESS_DENIED",
+  "SLUG_TAKEN",
+  "CONFLICT",
+  "SCHEDULE_LOCKED",
+  "PROTECTED_FIELD",
+  "DEPENDENCY_UNAVAILABLE",
+] as const;
 const editDescription =
   "Send If-Match (or `version`); a stale one answers 412 (If-Match) or 409 VERSION_CONFLICT (version) with `currentVersion`. " +
   "Only the creator, tenant admins and organizers with access to the venue may edit; COMPLETED and CANCELLED events cannot be edited " +
-  "(409 CONFLICT). Status changes go through POST /v1/events/{eventId}/status.";
+  "(409 CONFLICT). Status changes go through POST /v1/events/{eventId}/status. Once published (until postponed), venue, times and " +
+  "time zone change only through a reschedule (409 SCHEDULE_LOCKED). Sold-ticket protection: once tickets are sold (as the event's " +
+  "inventory counts them), a change of venueId, startsAt, endsAt, doorsOpenAt or timezone is refused with 409 PROTECTED_FIELD " +
+  "listing the `fields`, unless a tenant owner or admin sends `override: { reason }` (10-500 characters): the change is then audited " +
+  "as event.protected_override (fields, reason, before/after) and every ticket holder is emailed. An override from anyone else is " +
+  "403 FORBIDDEN; it is ignored when nothing protected changes. 503 DEPENDENCY_UNAVAILABLE when the inventory cannot say what is " +
+  "sold (nothing is changed).";
 
 export const replaceEventRoute = createRoute({
   method: "put",

@@ -4,6 +4,7 @@ import type { UserPrincipal } from "../../../src/auth/principal";
 import { ROLES } from "../../../src/db/schema";
 import { visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
+import { admitHold, HOLD_VELOCITY } from "../../../src/fraud";
 import { AppError } from "../../../src/http/errors";
 import { idempotencyKeyOf, requestHash, requireIdempotencyKey, scopedIdempotencyKey } from "../../../src/http/idempotency";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
@@ -27,6 +28,12 @@ const IDEMPOTENCY =
   "`Idempotency-Replayed: true`; the same key with another body is 422 IDEMPOTENCY_KEY_REUSED; while the first request " +
   "is still processed, 409 IDEMPOTENCY_IN_FLIGHT with Retry-After. Keys are scoped to tenant and caller and kept 24 hours " +
   "(docs/adr/0006-event-inventory-durable-object.md). After a 503, retry with the same key.";
+const VELOCITY =
+  `Hold attempts are rate limited per buyer (${HOLD_VELOCITY.account.limit} per ${HOLD_VELOCITY.account.windowMs / 1000} s) ` +
+  `and per client address (${HOLD_VELOCITY.ip.limit} per ${HOLD_VELOCITY.ip.windowMs / 1000} s, across the tenant's buyers): ` +
+  "over either, 429 HOLD_RATE_LIMITED with Retry-After, the seconds until the window frees (`limitedBy`: account or ip). " +
+  "Every attempt that reaches the inventory counts, refused ones and retries with the same key included; a 429 does not " +
+  "(docs/adr/0009-fraud-signals.md).";
 
 export const createHoldRoute = createRoute({
   method: "post",
@@ -40,7 +47,7 @@ export const createHoldRoute = createRoute({
     "sales window (409 OUTSIDE_SALES_WINDOW), each tier exists (422 UNKNOWN_TIER) and is inside its own window, each " +
     "quantity is within the tier's per-order limits (422 QUANTITY_OUT_OF_RANGE), the tiers share a currency, the buyer " +
     "stays within each tier's per-buyer limit (409 BUYER_LIMIT_EXCEEDED), and enough tickets are left (409 SOLD_OUT). " +
-    `Nothing is held unless every line can be. ${IDEMPOTENCY}`,
+    `Nothing is held unless every line can be. ${IDEMPOTENCY} ${VELOCITY}`,
   middleware: [...buyer, requireIdempotencyKey],
   request: { params: EventParams, headers: IdempotencyKeyHeader, body: jsonBody(CreateHoldBody) },
   responses: {
@@ -60,6 +67,7 @@ export const createHoldRoute = createRoute({
       "CURRENCY_MISMATCH",
       "BUYER_LIMIT_EXCEEDED",
       "SOLD_OUT",
+      "HOLD_RATE_LIMITED",
       "DEPENDENCY_UNAVAILABLE",
     ),
   },
@@ -105,6 +113,8 @@ export const holdRoutes = createRouter()
     const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
+    // Velocity limits first: an attempt counts whatever the event and the inventory answer.
+    await admitHold(c, buyerP);
     // 404 for a missing, foreign or (to customers) unpublished event, before the DO is touched.
     const event = await visibleEvent(buyerP, db, c.req.valid("param").eventId);
     const path = `/v1/events/${event.id}/holds`;

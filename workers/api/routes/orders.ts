@@ -6,6 +6,7 @@ import { decodeCursor } from "../../../src/db/pagination";
 import { ROLES, type Role } from "../../../src/db/schema";
 import { assertCanManageEvent, visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
+import { checkoutFlags } from "../../../src/fraud";
 import { inBackground } from "../../../src/http/background";
 import type { AppEnv } from "../../../src/http/context";
 import { AppError } from "../../../src/http/errors";
@@ -202,6 +203,7 @@ export const orderRoutes = createRouter()
         now: c.var.now(),
         paymentTtlMs: c.var.config.PAYMENT_TTL_SECONDS * 1000,
         provider: c.var.config.PAYMENT_PROVIDER,
+        flags: await checkoutFlags(c, { buyer: p }),
       }),
     );
     const outcome = step.kind === "done" ? step.outcome : await collectPayment(c, p, step.order, scopedKey, hash);
@@ -223,7 +225,7 @@ export const orderRoutes = createRouter()
     const q = c.req.valid("query");
     const page = await db.orders.listForEvent(event.id, { limit: q.limit, cursor: decodeCursor(q.cursor), ...(q.status ? { status: q.status } : {}) });
     const items = await db.orders.withTickets(page.items);
-    return c.json({ items: items.map((o) => ({ ...orderRowOut(o), buyerId: o.buyerId })), nextCursor: page.nextCursor }, 200);
+    return c.json({ items: items.map((o) => ({ ...orderRowOut(o), buyerId: o.buyerId, flags: o.flags })), nextCursor: page.nextCursor }, 200);
   })
   .openapi(listMyOrdersRoute, async (c) => {
     const p = buyerOf(c);

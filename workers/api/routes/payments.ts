@@ -12,7 +12,7 @@ import { inventoryFor, inventoryOf, rpc, unwrap } from "../../../src/inventory/c
 import type { InventoryResult, OrderDto, PaymentOutcome } from "../../../src/inventory/contract";
 import { UUID_PATTERN } from "../../../src/lib/ids";
 import { log } from "../../../src/observability/logger";
-import { buildLocalWebhook, isPaymentIntentEvent, parseStripeEvent, verifyStripeSignature } from "../../../src/payments";
+import { buildLocalWebhook, isPaymentIntentEvent, isRefundEvent, parseStripeEvent, verifyStripeSignature, type StripeRefundObject } from "../../../src/payments";
 import { LocalConfirmBody, WebhookAck } from "../../../src/schemas/orders";
 import { publicTicketKeys } from "../../../src/tickets/code";
 
@@ -81,7 +81,7 @@ export const ticketKeysRoute = createRoute({
  * The webhook's whole path after the bytes arrived: signature, parse, route to the
  * order's event inventory. The local provider calls this with the body it signed.
  */
-async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string | undefined): Promise<{ outcome: PaymentOutcome | "ignored" }> {
+async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string | undefined): Promise<{ outcome: string }> {
   const config = c.var.config;
   const verified = await verifyStripeSignature(raw, signature, config.PAYMENT_WEBHOOK_SECRET, Math.floor(c.var.now() / 1000));
   if (!verified.ok) {
@@ -91,6 +91,7 @@ async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string
   const parsed = parseStripeEvent(raw);
   if (!parsed.ok) throw new AppError("VALIDATION_FAILED", "The body is not a Stripe event");
   const event = parsed.event;
+  if (event.type === "charge.refunded" && isRefundEvent(event)) return receiveRefund(c, String(event.id), event.data.object);
   const kind = event.type === "payment_intent.succeeded" ? "succeeded" : event.type === "payment_intent.payment_failed" ? "failed" : null;
   if (!kind || !isPaymentIntentEvent(event)) return { outcome: "ignored" };
 
@@ -119,6 +120,29 @@ async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string
   const level = ["paid", "already_paid", "duplicate", "payment_failed"].includes(result.outcome) ? "info" : "warn";
   log(level, "webhook: payment notice applied", { stripeEvent: event.id, orderId, outcome: result.outcome });
   return { outcome: result.outcome };
+}
+
+/**
+ * `charge.refunded`: the provider confirms refunds of the order's payment up to
+ * `amount_refunded` in all; the DO marks its requested refunds succeeded that far (once
+ * per Stripe event id). The charge carries the payment intent's metadata.
+ */
+async function receiveRefund(c: Context<AppEnv>, stripeEventId: string, charge: StripeRefundObject): Promise<{ outcome: string }> {
+  const { tenant_id: tenantId, event_id: eventId, order_id: orderId } = charge.metadata ?? {};
+  if (![tenantId, eventId, orderId].every((id) => typeof id === "string" && UUID_PATTERN.test(id)) || charge.amount_refunded === undefined) {
+    return { outcome: "unknown_order" };
+  }
+  const tenantDb = new TenantDb(c.var.db, verifiedTenantId(tenantId!));
+  if (!(await tenantDb.events.findById(eventId!))) return { outcome: "unknown_order" };
+  return rpc<{ outcome: string }>(
+    "recordRefundNotice",
+    inventoryOf(c.var.config.EVENT_INVENTORY, tenantId!, eventId!).recordRefundNotice({
+      providerEventId: stripeEventId,
+      orderId: orderId!,
+      amountRefundedMinor: charge.amount_refunded,
+      now: c.var.now(),
+    }),
+  );
 }
 
 export const paymentRoutes = createRouter()

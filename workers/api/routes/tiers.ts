@@ -77,12 +77,18 @@ export const patchTierRoute = createRoute({
   summary: "Change some of a tier's fields",
   description:
     "Send If-Match (or `version`). Capacity may rise at any time and fall only down to the tickets held and sold " +
-    `(409 CAPACITY_BELOW_COMMITTED). Price changes apply to holds made afterwards; existing holds keep their locked quote. ${IN_FORCE}`,
+    "(409 CAPACITY_BELOW_COMMITTED). Price changes apply to holds made afterwards; existing holds keep their locked quote. " +
+    "Sold-ticket protection: once tickets of this tier are sold (as the inventory counts them), a change of currency, priceMinor, " +
+    "serviceFeeMinor, facilityFeeMinor, taxBps, earlyBird, lastMinute or groupDiscount is refused with 409 PROTECTED_FIELD listing " +
+    "the `fields`, unless a tenant owner or admin sends `override: { reason }` (10-500 characters): the change is then audited as " +
+    "tier.protected_override (fields, reason, before/after) and the tier's ticket holders are emailed. An override from anyone else " +
+    "is 403 FORBIDDEN; it is ignored when nothing protected changes. 503 DEPENDENCY_UNAVAILABLE when the inventory cannot say what " +
+    `is sold. ${IN_FORCE}`,
   middleware: write,
   request: { params: TierParams, headers: IfMatchHeader, body: jsonBody(PatchTierBody) },
   responses: {
     200: withEtag(TicketTier, "The updated tier"),
-    ...errorResponses(...WRITE_ERRORS, "PRECONDITION_REQUIRED", "PRECONDITION_FAILED", "VERSION_CONFLICT"),
+    ...errorResponses(...WRITE_ERRORS, "PROTECTED_FIELD", "PRECONDITION_REQUIRED", "PRECONDITION_FAILED", "VERSION_CONFLICT"),
   },
 });
 

@@ -1,0 +1,51 @@
+import type { Context } from "hono";
+import { tenantOf } from "../auth/authenticate";
+import type { UserPrincipal } from "../auth/principal";
+import type { AppEnv } from "../http/context";
+import { errorFields, log } from "../observability/logger";
+import { assess } from "./assess";
+import { HOLD_VELOCITY, RISK_THRESHOLDS } from "./limits";
+import { edgeClientIp, holdBuckets, limiter } from "./velocity";
+
+export { assess, RISK_FLAGS, type RiskFlag, type RiskSignals } from "./assess";
+export { HOLD_VELOCITY, RISK_THRESHOLDS } from "./limits";
+export { admitHold, edgeClientIp, holdBuckets, ipKey } from "./velocity";
+
+/** A signal's value, or undefined (logged) when it cannot be read: flags never fail a checkout. */
+async function soft<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    log("warn", `fraud: signal ${what} unavailable`, errorFields(err));
+    return undefined;
+  }
+}
+
+/**
+ * The risk flags of a checkout, for CheckoutRequest.flags (docs/adr/0009-fraud-signals.md):
+ * the buyer's account age (D1), their hold attempts in the velocity window and the distinct
+ * buyers behind the client's address (RateLimiter peeks, which count nothing), read in
+ * parallel and handed to `assess`. The quantity-based flags (`new_account`, `bulk`) need
+ * `holdQuantity`; without it they are not raised.
+ */
+export async function checkoutFlags(c: Context<AppEnv>, input: { buyer: UserPrincipal; holdQuantity?: number }): Promise<string[]> {
+  const { buyer } = input;
+  const now = c.var.now();
+  const ip = edgeClientIp(c);
+  const [user, holds, ipBuyers] = await Promise.all([
+    soft("account", () => tenantOf(c).db.users.findById(buyer.userId)),
+    soft("velocity", () => limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(HOLD_VELOCITY.account.limit, HOLD_VELOCITY.account.windowMs, now)),
+    ip
+      ? soft("shared_ip", () =>
+          limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)).peek(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
+        )
+      : undefined,
+  ]);
+  return assess({
+    now,
+    accountCreatedAt: user?.createdAt,
+    holdQuantity: input.holdQuantity,
+    holdAttempts: holds?.count,
+    buyersOnIp: ipBuyers?.count,
+  });
+}

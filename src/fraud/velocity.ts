@@ -1,0 +1,131 @@
+import type { Context } from "hono";
+import type { LimitState, RateLimiter } from "../../durable-objects/rate-limiter";
+import type { UserPrincipal } from "../auth/principal";
+import type { AppEnv } from "../http/context";
+import { AppError } from "../http/errors";
+import { errorFields, log } from "../observability/logger";
+import { HOLD_VELOCITY, RISK_THRESHOLDS } from "./limits";
+
+/**
+ * Hold velocity limits: sliding-window counters in RateLimiter Durable Objects, one object
+ * per bucket name (like login throttling, src/auth/login-throttle.ts). Buckets are per
+ * tenant, so one tenant's rush never throttles another tenant's buyers behind the same
+ * address.
+ */
+export const holdBuckets = {
+  account: (tenantId: string, userId: string) => `holds:account:${tenantId}:${userId}`,
+  ip: (tenantId: string, ip: string) => `holds:ip:${tenantId}:${ipKey(ip)}`,
+  /** One hit per buyer's first hold of a window from the address: about the distinct buyers there. */
+  ipBuyers: (tenantId: string, ip: string) => `holds:ip-buyers:${tenantId}:${ipKey(ip)}`,
+};
+
+/**
+ * The client's address as Cloudflare's edge reports it (`cf-connecting-ip`, set on every
+ * request from the internet and not forgeable through the edge). Absent locally, in tests
+ * and over service bindings: then per-address limits and signals are skipped rather than
+ * pooled, since one shared "unknown" bucket would throttle all such callers together.
+ * `x-real-ip` is deliberately not used: a client could set it to anything.
+ */
+export function edgeClientIp(c: Context<AppEnv>): string | null {
+  const ip = c.req.header("cf-connecting-ip")?.trim();
+  return ip ? ip : null;
+}
+
+/**
+ * What an address counts as: IPv4 as is; IPv6 by its /64, the prefix one subscriber gets
+ * (otherwise one host could rotate through 2^64 addresses); IPv4-mapped IPv6 as its IPv4.
+ * Anything unparseable counts as the literal string.
+ */
+export function ipKey(raw: string): string {
+  const ip = raw.trim().toLowerCase();
+  if (!ip.includes(":")) return ip;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
+  if (mapped) return mapped[1]!;
+  // An embedded dotted IPv4 suffix fills the last two groups; only the first four matter.
+  const halves = ip.replace(/\d{1,3}(?:\.\d{1,3}){3}$/, "0:0").split("::");
+  if (halves.length > 2) return ip;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const groups = halves.length === 2 ? [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill("0"), ...tail] : head;
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return ip;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
+}
+
+type Stub = DurableObjectStub<RateLimiter>;
+
+export function limiter(c: Context<AppEnv>, name: string): Stub {
+  const ns = c.var.config.RATE_LIMITER;
+  return ns.get(ns.idFromName(name));
+}
+
+interface Bucket {
+  scope: "account" | "ip";
+  stub: Stub;
+  limit: number;
+  windowMs: number;
+}
+
+function refuse(bucket: Bucket, state: LimitState): never {
+  const retryAfter = Math.max(1, Math.ceil(state.retryAfterMs / 1000));
+  const who = bucket.scope === "account" ? "this account" : "this network address";
+  throw new AppError("HOLD_RATE_LIMITED", `At most ${bucket.limit} holds per ${bucket.windowMs / 1000} seconds from ${who}; retry later`, {
+    headers: { "retry-after": String(retryAfter) },
+    limitedBy: bucket.scope,
+    retryAfterSeconds: retryAfter,
+  });
+}
+
+/**
+ * Admits one hold attempt or throws 429 HOLD_RATE_LIMITED with Retry-After. Called before
+ * the inventory is asked, so attempts the inventory refuses count too.
+ *
+ * Peek, then hit: a buyer already at a limit is refused without being counted, so
+ * Retry-After is exactly when a slot frees (a throttled client that keeps retrying does
+ * not push its own window forward). The hit is what admits: hits are serialised per
+ * bucket, so of a concurrent burst that all passed the peek only the first `limit` get
+ * in and the rest are refused (and, having been counted, cost their slot).
+ *
+ * A retry with the same Idempotency-Key counts again: whether it is a replay is known
+ * only once the inventory answered, and counting after that answer would let a burst
+ * through. The cost is one slot per retry.
+ *
+ * The limiter failing lets the hold through (logged): the inventory's per-buyer and
+ * capacity rules still apply, and sales should not stop because a guard is down.
+ */
+export async function admitHold(c: Context<AppEnv>, buyer: UserPrincipal): Promise<void> {
+  const now = c.var.now();
+  const ip = edgeClientIp(c);
+  try {
+    const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)), ...HOLD_VELOCITY.account }];
+    if (ip) buckets.push({ scope: "ip", stub: limiter(c, holdBuckets.ip(buyer.tenantId, ip)), ...HOLD_VELOCITY.ip });
+    const peeked = await Promise.all(buckets.map((b) => b.stub.peek(b.limit, b.windowMs, now)));
+    const full = slowest(buckets, peeked, (s) => s.blocked);
+    if (full) refuse(...full);
+
+    // The buyer's first hold of the window from this address counts them among its buyers.
+    const firstFromHere = ip !== null && peeked[0]!.count === 0;
+    const ipBuyers = firstFromHere ? limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)) : null;
+    const [hits] = await Promise.all([
+      Promise.all(buckets.map((b) => b.stub.hit(b.limit, b.windowMs, now))),
+      ipBuyers?.hit(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
+    ]);
+    const over = slowest(buckets, hits, (s, b) => s.count > b.limit);
+    if (over) refuse(...over);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    log("error", "fraud: hold velocity check failed; admitting the hold", { tenantId: buyer.tenantId, ...errorFields(err) });
+  }
+}
+
+/** Of the buckets whose state matches, the one that frees last (the Retry-After to give). */
+function slowest(buckets: Bucket[], states: LimitState[], matches: (s: LimitState, b: Bucket) => boolean): [Bucket, LimitState] | undefined {
+  let found: [Bucket, LimitState] | undefined;
+  buckets.forEach((b, i) => {
+    const s = states[i]!;
+    if (matches(s, b) && (!found || s.retryAfterMs > found[1].retryAfterMs)) found = [b, s];
+  });
+  return found;
+}

@@ -1,0 +1,59 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, expectProblem } from "../helpers/http";
+import { drainInventory, registerUser, scan, scannerOf, soldWorld } from "./support";
+
+const transfer = (token: string, ticketId: string, toEmail: string) => call("POST", `/v1/tickets/${ticketId}/transfer`, { token, body: { toEmail } });
+
+describe("ticket transfers", () => {
+  it("moves the ticket to the recipient with a new code; the old code stops working", async () => {
+    const w = await soldWorld(2);
+    await drainInventory(w.tenant.id, w.event.id);
+    const friend = await registerUser(w.tenant);
+    const ticket = w.order.tickets[0]!;
+    const res = await transfer(w.buyer.tokens.accessToken, ticket.id, friend.email);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ ticketId: ticket.id, pending: false, codeVersion: 2 });
+
+    await drainInventory(w.tenant.id, w.event.id);
+    const theirs = await call("GET", "/v1/me/tickets", { token: friend.tokens.accessToken });
+    expect(theirs.body.items.map((t: { id: string }) => t.id)).toEqual([ticket.id]);
+    const newCode = theirs.body.items[0].code as string;
+    expect(newCode).not.toBe(ticket.code);
+    const mine = await call("GET", "/v1/me/tickets", { token: w.buyer.tokens.accessToken });
+    expect(mine.body.items.map((t: { id: string }) => t.id)).toEqual([w.order.tickets[1]!.id]);
+
+    const scanner = await scannerOf(w.tenant);
+    expectProblem(await scan(scanner, w.event.id, ticket.code), 409, "TICKET_CODE_SUPERSEDED");
+    expect((await scan(scanner, w.event.id, newCode)).status).toBe(200);
+    // Checked in: it cannot move again; and the sender no longer holds it.
+    expectProblem(await transfer(friend.tokens.accessToken, ticket.id, w.buyer.email), 409, "TRANSFER_NOT_ALLOWED");
+    expectProblem(await transfer(w.buyer.tokens.accessToken, ticket.id, friend.email), 404, "NOT_FOUND");
+  });
+
+  it("waits for a recipient without an account, who claims it with a verified email", async () => {
+    const w = await soldWorld(1);
+    await drainInventory(w.tenant.id, w.event.id);
+    const email = `later-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const res = await transfer(w.buyer.tokens.accessToken, w.order.tickets[0]!.id, email);
+    expect(res.body).toMatchObject({ pending: true });
+    await drainInventory(w.tenant.id, w.event.id);
+
+    const newcomer = await registerUser(w.tenant, email);
+    expectProblem(await call("POST", "/v1/me/tickets/claim", { token: newcomer.tokens.accessToken }), 403, "EMAIL_NOT_VERIFIED");
+    await env.DB.prepare("UPDATE users SET email_verified_at = ? WHERE id = ?").bind(Date.now(), newcomer.id).run();
+    const claim = await call("POST", "/v1/me/tickets/claim", { token: newcomer.tokens.accessToken });
+    expect(claim.body).toEqual({ claimed: 1 });
+    await drainInventory(w.tenant.id, w.event.id);
+    const theirs = await call("GET", "/v1/me/tickets", { token: newcomer.tokens.accessToken });
+    expect(theirs.body.items).toHaveLength(1);
+  });
+
+  it("is refused for events that forbid transfers", async () => {
+    const w = await soldWorld(1);
+    await drainInventory(w.tenant.id, w.event.id);
+    await env.DB.prepare("UPDATE events SET allow_transfers = 0 WHERE id = ?").bind(w.event.id).run();
+    const friend = await registerUser(w.tenant);
+    expectProblem(await transfer(w.buyer.tokens.accessToken, w.order.tickets[0]!.id, friend.email), 409, "TRANSFER_NOT_ALLOWED");
+  });
+});
