@@ -17,7 +17,7 @@ import type {
   TierConfig,
   TierCounts,
 } from "../src/inventory/contract";
-import { CHECKOUT_LEASE_MS, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
+import { CHECKOUT_LEASE_MS, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type Revocations, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
 import { liveEffects, type InventoryAuditEntry, type SaleEffects } from "../src/inventory/effects";
 import { uuidv7 } from "../src/lib/ids";
 import type { MintRequest } from "../src/mint/messages";
@@ -30,7 +30,7 @@ import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, 
 import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox, type OutboxRow } from "./inventory/outbox";
 import { problem, statusOf } from "./inventory/problems";
 import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
-import { checkIn, checkInCounts } from "./inventory/checkin";
+import { checkIn, checkInCounts, revocations } from "./inventory/checkin";
 import { applyRefundNotice, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
 import { claimTransfers, transferTicket } from "./inventory/transfers";
 import { advanceWaitlists, buyerEntries, joinWaitlist, leaveWaitlist, promoteOnCheckout } from "./inventory/waitlist";
@@ -275,6 +275,11 @@ export class EventInventory extends DurableObject<Env> {
 
   async checkInCounts(): Promise<TierCheckIns[]> {
     return checkInCounts(this.db);
+  }
+
+  /** The lists an offline scanner syncs (docs/adr/0007-ticket-codes.md). */
+  async revocations(): Promise<Revocations> {
+    return revocations(this.db);
   }
 
   /** Moves a ticket to another holder with a new code; the old code stops working. */

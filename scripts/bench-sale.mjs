@@ -27,10 +27,10 @@ const ATTEMPTS = int("ATTEMPTS", 5000);
 const CAPACITY = int("CAPACITY", 1000);
 /**
  * Customers: each is one person (account + own client address). Hold velocity limits allow
- * 20 hold attempts per account and 60 per address per minute (src/fraud/limits.ts), so by
- * default each client takes turns between enough accounts to stay at <= 15 attempts each.
+ * 20 hold attempts per account and 60 per address per minute (src/fraud/limits.ts); attempt
+ * k is made for customer k mod USERS, so by default nobody makes more than 15.
  */
-const USERS = int("USERS", Math.max(200, CLIENTS * Math.ceil(ATTEMPTS / (CLIENTS * 15))));
+const USERS = int("USERS", Math.max(200, CLIENTS, Math.ceil(ATTEMPTS / 15)));
 /** Sequential requests per kind for the per-request and per-hold DO cost. */
 const SEQ = int("SEQ", 150);
 const SETUP_CONCURRENCY = int("SETUP_CONCURRENCY", 16);
@@ -359,8 +359,8 @@ async function baseline(label) {
 }
 
 /**
- * ATTEMPTS x (hold, then checkout on 201) from CLIENTS concurrent clients; client i takes
- * turns between customers i, i + CLIENTS, i + 2 x CLIENTS, ...
+ * ATTEMPTS x (hold, then checkout on 201) from CLIENTS concurrent clients; attempt k is
+ * customer k mod USERS's (hold and checkout with their token, from their address).
  */
 async function load(world) {
   const holdLat = [];
@@ -379,12 +379,9 @@ async function load(world) {
   const ticker = setInterval(() => progress(`load: ${done}/${ATTEMPTS} attempts, ${holdsOk} holds, ${orders.length} paid orders`), 5000);
   const cpu = await cpuOf(() =>
     Promise.all(
-      Array.from({ length: CLIENTS }, async (_, ci) => {
-        const mine = world.customers.filter((_, i) => i % CLIENTS === ci);
-        const own = mine.length ? mine : [world.customers[ci % world.customers.length]];
-        let turn = 0;
-        while (next++ < ATTEMPTS) {
-          const buyer = own[turn++ % own.length];
+      Array.from({ length: CLIENTS }, async () => {
+        for (let k = next++; k < ATTEMPTS; k = next++) {
+          const buyer = world.customers[k % world.customers.length];
           let s = performance.now();
           let hold;
           try {

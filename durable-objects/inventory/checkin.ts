@@ -1,4 +1,4 @@
-import type { CheckInDto, CheckInRequest, InventoryResult, TierCheckIns } from "../../src/inventory/contract";
+import type { CheckInDto, CheckInRequest, InventoryResult, Revocations, TierCheckIns } from "../../src/inventory/contract";
 import { enqueueEffects } from "./outbox";
 import { problem } from "./problems";
 import type { Db } from "./sql";
@@ -58,4 +58,19 @@ export function checkInCounts(db: Db): TierCheckIns[] {
     sold: r.sold,
     checkedIn: r.checked_in,
   }));
+}
+
+/** What an offline scanner must sync to refuse codes its signature check alone would accept. */
+export function revocations(db: Db): Revocations {
+  return {
+    revoked: db
+      .all<{ ticket_id: string; number: number; status: "refunded" | "cancelled" }>`SELECT ticket_id, number, status FROM tickets WHERE status IN ('refunded', 'cancelled') ORDER BY number`
+      .map((r) => ({ ticketId: r.ticket_id, number: r.number, status: r.status })),
+    superseded: db
+      .all<{ ticket_id: string; number: number; code_version: number }>`SELECT ticket_id, number, code_version FROM tickets WHERE code_version > 1 AND status IN ('valid', 'checked_in') ORDER BY number`
+      .map((r) => ({ ticketId: r.ticket_id, number: r.number, minCodeVersion: r.code_version })),
+    checkedIn: db
+      .all<{ ticket_id: string; number: number; checked_in_at: number; checked_in_gate: string | null }>`SELECT ticket_id, number, checked_in_at, checked_in_gate FROM tickets WHERE status = 'checked_in' ORDER BY number`
+      .map((r) => ({ ticketId: r.ticket_id, number: r.number, checkedInAt: r.checked_in_at, gate: r.checked_in_gate })),
+  };
 }

@@ -318,3 +318,13 @@ export interface CancellationProgress {
   /** Paid orders still to refund. */
   remaining: number;
 }
+
+export interface Revocations {
+  /** Tickets that must not be admitted whatever code they show. */
+  revoked: { ticketId: string; number: number; status: "refunded" | "cancelled" }[];
+  /** Tickets whose codes below `minCodeVersion` were replaced (transfers). */
+  superseded: { ticketId: string; number: number; minCodeVersion: number }[];
+  /** Tickets already admitted, for devices that scan offline. */
+  checkedIn: { ticketId: string; number: number; checkedInAt: number; gate: string | null }[];
+}
+

@@ -26,6 +26,10 @@ describe("ticket transfers", () => {
     const scanner = await scannerOf(w.tenant);
     expectProblem(await scan(scanner, w.event.id, ticket.code), 409, "TICKET_CODE_SUPERSEDED");
     expect((await scan(scanner, w.event.id, newCode)).status).toBe(200);
+    // An offline scanner learns that codes below version 2 of this ticket are void.
+    const lists = await call("GET", `/v1/events/${w.event.id}/revocations`, { token: scanner });
+    expect(lists.body.superseded).toEqual([{ ticketId: ticket.id, number: ticket.number, minCodeVersion: 2 }]);
+    expect(lists.body.checkedIn.map((t: { ticketId: string }) => t.ticketId)).toEqual([ticket.id]);
     // Checked in: it cannot move again; and the sender no longer holds it.
     expectProblem(await transfer(friend.tokens.accessToken, ticket.id, w.buyer.email), 409, "TRANSFER_NOT_ALLOWED");
     expectProblem(await transfer(w.buyer.tokens.accessToken, ticket.id, friend.email), 404, "NOT_FOUND");

@@ -140,3 +140,12 @@ describeRouteSecurity({
   apiKeyScopes: ["events:read"],
   success: 200,
 });
+
+describeRouteSecurity({
+  method: "GET",
+  path: "/v1/events/{eventId}/revocations",
+  setup: onSaleTierInA,
+  allowedRoles: SCANNERS,
+  apiKeyScopes: ["checkin:write"],
+  success: 200,
+});

@@ -16,6 +16,7 @@ import type {
   IdempotentOutcome,
   InventoryResult,
   RefundDto,
+  Revocations,
   TierCheckIns,
   WaitlistEntryDto,
 } from "../../../src/inventory/contract";
@@ -100,6 +101,30 @@ export const checkInCountsRoute = createRoute({
     200: jsonContent(z.object({ items: z.array(z.object({ tierId: z.string(), sold: z.number().int(), checkedIn: z.number().int() })) }).openapi("CheckInCounts"), "Counts"),
     ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "DEPENDENCY_UNAVAILABLE"),
   },
+});
+
+const RevocationList = z
+  .object({
+    revoked: z.array(z.object({ ticketId: z.string(), number: z.number().int(), status: z.enum(["refunded", "cancelled"]) })),
+    superseded: z.array(z.object({ ticketId: z.string(), number: z.number().int(), minCodeVersion: z.number().int() })),
+    checkedIn: z.array(z.object({ ticketId: z.string(), number: z.number().int(), checkedInAt: z.string(), gate: z.string().nullable() })),
+    asOf: z.string(),
+  })
+  .openapi("ScannerRevocations");
+
+export const revocationsRoute = createRoute({
+  method: "get",
+  path: "/v1/events/{eventId}/revocations",
+  tags: ["Check-in"],
+  security: bearerAuth,
+  summary: "What an offline scanner must sync: revoked tickets, replaced codes, admitted tickets",
+  description:
+    "A scanner verifies codes offline with /v1/public/ticket-keys; the signature alone cannot know about refunds, " +
+    "cancellations, transfers (a code with `cv` below `minCodeVersion` was replaced) or admissions at other doors. " +
+    "Sync this list before doors open and as often as the network allows; online check-in stays the authority.",
+  middleware: guard({ roles: SCANNERS, scopes: ["checkin:write"] }),
+  request: { params: EventParams },
+  responses: { 200: jsonContent(RevocationList, "The lists"), ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "DEPENDENCY_UNAVAILABLE") },
 });
 
 // ------------------------------------------------------------------ transfers
@@ -340,6 +365,15 @@ export const afterSaleRoutes = createRouter()
     const event = await findEvent(db, c.req.valid("param").eventId);
     const items = await rpc<TierCheckIns[]>("checkInCounts", inventoryFor(c, principal.tenantId, event.id).checkInCounts());
     return c.json({ items }, 200);
+  })
+  .openapi(revocationsRoute, async (c) => {
+    const { principal, db } = tenantOf(c);
+    const event = await findEvent(db, c.req.valid("param").eventId);
+    const lists = await rpc<Revocations>("revocations", inventoryFor(c, principal.tenantId, event.id).revocations());
+    return c.json(
+      { ...lists, checkedIn: lists.checkedIn.map((t) => ({ ...t, checkedInAt: iso(t.checkedInAt)! })), asOf: iso(c.var.now())! },
+      200,
+    );
   })
   .openapi(transferRoute, async (c) => {
     const me = userOf(c);
