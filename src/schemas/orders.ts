@@ -54,6 +54,10 @@ export const Order = z
       })
       .nullable(),
     tickets: z.array(Ticket),
+    refunds: z
+      .array(z.object({ id: z.string(), amountMinor: z.number().int(), ticketIds: z.array(z.string()), reason: z.string(), status: z.string(), createdAt: z.string() }))
+      .optional()
+      .openapi({ description: "The order's refunds (in GET /v1/me/orders/{orderId})" }),
   })
   .openapi("Order");
 export type OrderOut = z.infer<typeof Order>;

@@ -99,6 +99,10 @@ describe("refunds", () => {
 
     const mine = await call("GET", `/v1/me/orders/${order.id}`, { token: buyer.tokens.accessToken });
     expect(mine.body).toMatchObject({ status: "partially_refunded", refundedMinor: 1500 });
+    expect(mine.body.refunds.map((r: { amountMinor: number; status: string }) => [r.amountMinor, r.status])).toEqual([
+      [1000, "succeeded"],
+      [500, "succeeded"],
+    ]);
     expect(mine.body.tickets.find((t: { id: string }) => t.id === paid.tickets[0].id).status).toBe("refunded");
     const recorded = await env.DB.prepare("SELECT count(*) AS n FROM refunds WHERE order_id = ? AND status = 'succeeded'").bind(order.id).first<{ n: number }>();
     expect(recorded!.n).toBe(2);

@@ -16,7 +16,7 @@ import { inventoryFor, rpc, settle, unwrap } from "../../../src/inventory/client
 import type { CheckoutStep, IdempotentOutcome, InventoryResult, OrderDto } from "../../../src/inventory/contract";
 import { errorFields, log } from "../../../src/observability/logger";
 import { paymentProviderFor, PaymentProviderError } from "../../../src/payments";
-import { IdParam, pageOf } from "../../../src/schemas/common";
+import { IdParam, iso, pageOf } from "../../../src/schemas/common";
 import { IdempotencyKeyHeader } from "../../../src/schemas/holds";
 import { CheckoutBody, EventOrdersQuery, MyOrdersQuery, Order, orderRowOut, StaffOrder, Ticket, ticketRowOut, toOrderOut } from "../../../src/schemas/orders";
 
@@ -243,7 +243,14 @@ export const orderRoutes = createRouter()
     // Missing, foreign and other buyers' orders look the same.
     if (!row || row.buyerId !== p.userId) throw new AppError("NOT_FOUND", "No such order");
     const [withTickets] = await db.orders.withTickets([row]);
-    return c.json(orderRowOut(withTickets!), 200);
+    const refunds = await db.orders.refundsOf(row.id);
+    return c.json(
+      {
+        ...orderRowOut(withTickets!),
+        refunds: refunds.map((r) => ({ id: r.id, amountMinor: r.amountMinor, ticketIds: r.ticketIds, reason: r.reason, status: r.status, createdAt: iso(r.createdAt)! })),
+      },
+      200,
+    );
   })
   .openapi(listMyTicketsRoute, async (c) => {
     const p = buyerOf(c);
