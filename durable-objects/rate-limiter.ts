@@ -44,6 +44,17 @@ export class RateLimiter extends DurableObject<Env> {
     return this.state(limit, windowMs, now);
   }
 
+  /**
+   * Counts a hit only if the window has room: one round trip that both checks and
+   * admits, so a caller refused at the limit does not push its own window forward.
+   */
+  async tryHit(limit: number, windowMs: number, now: number): Promise<LimitState> {
+    const before = this.state(limit, windowMs, now);
+    if (before.blocked) return before;
+    this.sql.exec("INSERT INTO hits (ts) VALUES (?)", now);
+    return { blocked: false, count: before.count + 1, retryAfterMs: 0 };
+  }
+
   async reset(): Promise<void> {
     this.sql.exec("DELETE FROM hits");
   }

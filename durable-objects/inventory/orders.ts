@@ -10,6 +10,7 @@ import type {
   PaymentOutcome,
   TicketDto,
 } from "../../src/inventory/contract";
+import { assess } from "../../src/fraud/assess";
 import { uuidv7 } from "../../src/lib/ids";
 import { endHold, expiryId as holdExpiryId, readHold } from "./holds";
 import { enqueueEffects } from "./outbox";
@@ -184,6 +185,9 @@ export function checkoutHold(db: Db, gate: GateState | null, req: CheckoutReques
   }
 
   const free = hold.total_minor === 0;
+  // The quantity-based risk flags need the hold, which only the DO has; the rest came with the request.
+  const quantity = (JSON.parse(hold.items) as HoldLine[]).reduce((n, l) => n + l.quantity, 0);
+  const flags = [...new Set([...(req.flags ?? []), ...assess({ now: req.now, accountCreatedAt: req.accountCreatedAt, holdQuantity: quantity })])];
   db.run`UPDATE holds SET status = 'converted', updated_at = ${req.now} WHERE hold_id = ${hold.hold_id}`;
   unschedule(db, holdExpiryId(hold.hold_id));
   const expiresAt = free ? null : req.now + req.paymentTtlMs;
@@ -191,7 +195,7 @@ export function checkoutHold(db: Db, gate: GateState | null, req: CheckoutReques
     INSERT INTO orders (order_id, hold_id, buyer_id, status, items, total_minor, currency, payment_provider,
                         created_at, expires_at, updated_at, rev, flags)
     VALUES (${orderId}, ${hold.hold_id}, ${hold.buyer_id}, 'pending', ${hold.items}, ${hold.total_minor}, ${hold.currency},
-            ${free ? "none" : req.provider}, ${req.now}, ${expiresAt}, ${req.now}, 1, ${JSON.stringify(req.flags ?? [])})`;
+            ${free ? "none" : req.provider}, ${req.now}, ${expiresAt}, ${req.now}, 1, ${JSON.stringify(flags)})`;
   const order = readOrder(db, orderId)!;
   if (free) {
     completeOrder(db, order, req.now, false);

@@ -22,13 +22,13 @@ async function soft<T>(what: string, read: () => Promise<T>): Promise<T | undefi
 }
 
 /**
- * The risk flags of a checkout, for CheckoutRequest.flags (docs/adr/0009-fraud-signals.md):
- * the buyer's account age (D1), their hold attempts in the velocity window and the distinct
- * buyers behind the client's address (RateLimiter peeks, which count nothing), read in
- * parallel and handed to `assess`. The quantity-based flags (`new_account`, `bulk`) need
- * `holdQuantity`; without it they are not raised.
+ * The risk signals of a checkout the API can read (docs/adr/0009-fraud-signals.md): the
+ * buyer's hold attempts in the velocity window and the distinct buyers behind the
+ * client's address (RateLimiter peeks, which count nothing) become `flags`; the account's
+ * creation time goes along so the inventory, which knows the hold's quantity, adds the
+ * quantity-based flags (`new_account`, `bulk`) with the same `assess`.
  */
-export async function checkoutFlags(c: Context<AppEnv>, input: { buyer: UserPrincipal; holdQuantity?: number }): Promise<string[]> {
+export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrincipal }): Promise<{ flags: string[]; accountCreatedAt?: number }> {
   const { buyer } = input;
   const now = c.var.now();
   const ip = edgeClientIp(c);
@@ -41,11 +41,6 @@ export async function checkoutFlags(c: Context<AppEnv>, input: { buyer: UserPrin
         )
       : undefined,
   ]);
-  return assess({
-    now,
-    accountCreatedAt: user?.createdAt,
-    holdQuantity: input.holdQuantity,
-    holdAttempts: holds?.count,
-    buyersOnIp: ipBuyers?.count,
-  });
+  const flags = assess({ now, holdAttempts: holds?.count, buyersOnIp: ipBuyers?.count });
+  return user ? { flags, accountCreatedAt: user.createdAt } : { flags };
 }

@@ -33,4 +33,4 @@ export const RISK_THRESHOLDS = {
   sharedIpWindowMs: HOLD_VELOCITY.account.windowMs,
 } as const;
 
-export type RiskThresholds = typeof RISK_THRESHOLDS;
+export type RiskThresholds = { readonly [K in keyof typeof RISK_THRESHOLDS]: number };

@@ -82,11 +82,11 @@ function refuse(bucket: Bucket, state: LimitState): never {
  * Admits one hold attempt or throws 429 HOLD_RATE_LIMITED with Retry-After. Called before
  * the inventory is asked, so attempts the inventory refuses count too.
  *
- * Peek, then hit: a buyer already at a limit is refused without being counted, so
- * Retry-After is exactly when a slot frees (a throttled client that keeps retrying does
- * not push its own window forward). The hit is what admits: hits are serialised per
- * bucket, so of a concurrent burst that all passed the peek only the first `limit` get
- * in and the rest are refused (and, having been counted, cost their slot).
+ * One `tryHit` per bucket: the limiter counts the attempt only if its window has room, so
+ * a buyer already at a limit is refused without being counted and Retry-After is exactly
+ * when a slot frees; hits are serialised per bucket, so of a concurrent burst exactly
+ * `limit` get in. When the account admits but the address refuses, the account's slot is
+ * spent (one slot, documented).
  *
  * A retry with the same Idempotency-Key counts again: whether it is a replay is known
  * only once the inventory answered, and counting after that answer would let a burst
@@ -101,19 +101,13 @@ export async function admitHold(c: Context<AppEnv>, buyer: UserPrincipal): Promi
   try {
     const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)), ...HOLD_VELOCITY.account }];
     if (ip) buckets.push({ scope: "ip", stub: limiter(c, holdBuckets.ip(buyer.tenantId, ip)), ...HOLD_VELOCITY.ip });
-    const peeked = await Promise.all(buckets.map((b) => b.stub.peek(b.limit, b.windowMs, now)));
-    const full = slowest(buckets, peeked, (s) => s.blocked);
+    const states = await Promise.all(buckets.map((b) => b.stub.tryHit(b.limit, b.windowMs, now)));
+    const full = slowest(buckets, states, (s) => s.blocked);
     if (full) refuse(...full);
-
     // The buyer's first hold of the window from this address counts them among its buyers.
-    const firstFromHere = ip !== null && peeked[0]!.count === 0;
-    const ipBuyers = firstFromHere ? limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)) : null;
-    const [hits] = await Promise.all([
-      Promise.all(buckets.map((b) => b.stub.hit(b.limit, b.windowMs, now))),
-      ipBuyers?.hit(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
-    ]);
-    const over = slowest(buckets, hits, (s, b) => s.count > b.limit);
-    if (over) refuse(...over);
+    if (ip !== null && states[0]!.count === 1) {
+      await limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)).hit(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now);
+    }
   } catch (err) {
     if (err instanceof AppError) throw err;
     log("error", "fraud: hold velocity check failed; admitting the hold", { tenantId: buyer.tenantId, ...errorFields(err) });

@@ -184,6 +184,8 @@ export interface CheckoutRequest extends IdempotencyInput {
   provider: "stripe" | "local";
   /** Risk signals the API raised for this checkout (src/fraud); stored on the order. */
   flags?: string[];
+  /** When the buyer's account was created: with the hold's quantity, the DO adds the quantity-based flags. */
+  accountCreatedAt?: number;
 }
 
 /**

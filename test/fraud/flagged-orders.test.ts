@@ -75,6 +75,20 @@ describe("GET /v1/orders/flagged", () => {
     expect(theirs.body).toEqual({ items: [], nextCursor: null });
   });
 
+  it("flags a brand-new account's large order `new_account`, and a 10-ticket order `bulk` (the inventory knows the quantity)", async () => {
+    const { tenant, owner, event, tier } = await world();
+    const fresh = await registerUser(tenant);
+    const four = await buy(fresh.tokens.accessToken, event.id, tier.id, RISK_THRESHOLDS.newAccountMinTickets);
+    const ten = await buy(fresh.tokens.accessToken, event.id, tier.id, RISK_THRESHOLDS.bulkTickets);
+    const small = await buy(fresh.tokens.accessToken, event.id, tier.id, 1);
+    await drainInventory(tenant.id, event.id);
+    const res = await call("GET", FLAGGED, { token: owner });
+    const flagsOf = (id: string) => res.body.items.find((o: { id: string }) => o.id === id)?.flags;
+    expect(flagsOf(four.body.id)).toEqual(["new_account"]);
+    expect(flagsOf(ten.body.id)).toEqual(["new_account", "bulk"]);
+    expect(flagsOf(small.body.id)).toBeUndefined();
+  });
+
   it("pages newest first with a cursor, and filters by event", async () => {
     const { tenant, owner, event, tier } = await world();
     const hasty = await hastyBuyer(tenant, event.id, tier.id);

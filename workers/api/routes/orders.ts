@@ -6,7 +6,7 @@ import { decodeCursor } from "../../../src/db/pagination";
 import { ROLES, type Role } from "../../../src/db/schema";
 import { assertCanManageEvent, visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
-import { checkoutFlags } from "../../../src/fraud";
+import { checkoutRisk } from "../../../src/fraud";
 import { inBackground } from "../../../src/http/background";
 import type { AppEnv } from "../../../src/http/context";
 import { AppError } from "../../../src/http/errors";
@@ -203,7 +203,7 @@ export const orderRoutes = createRouter()
         now: c.var.now(),
         paymentTtlMs: c.var.config.PAYMENT_TTL_SECONDS * 1000,
         provider: c.var.config.PAYMENT_PROVIDER,
-        flags: await checkoutFlags(c, { buyer: p }),
+        ...(await checkoutRisk(c, { buyer: p })),
       }),
     );
     const outcome = step.kind === "done" ? step.outcome : await collectPayment(c, p, step.order, scopedKey, hash);
