@@ -55,6 +55,9 @@ export const ApiEnvSchema = z.object({
   MAX_BODY_BYTES: positiveIntString.max(10 * 1024 * 1024),
   /** How long a hold keeps its seats before the DO's alarm gives them back. */
   HOLD_TTL_SECONDS: positiveIntString.min(60).max(3600),
+  /** Hold attempts per minute per buyer account and per client address (src/fraud, ADR 0009). */
+  HOLD_LIMIT_PER_ACCOUNT_PER_MINUTE: positiveIntString.max(10_000).default(20),
+  HOLD_LIMIT_PER_IP_PER_MINUTE: positiveIntString.max(100_000).default(60),
   /** How long an order that costs money waits for its payment before its seats go back on sale. */
   PAYMENT_TTL_SECONDS: positiveIntString.min(60).max(24 * 3600),
   /** `local` confirms payments through the same signed webhook path, without a network (development, tests). */

@@ -4,7 +4,7 @@ import type { UserPrincipal } from "../auth/principal";
 import type { AppEnv } from "../http/context";
 import { errorFields, log } from "../observability/logger";
 import { assess } from "./assess";
-import { HOLD_VELOCITY, RISK_THRESHOLDS } from "./limits";
+import { holdVelocity, RISK_THRESHOLDS } from "./limits";
 import { edgeClientIp, holdBuckets, limiter } from "./velocity";
 
 export { assess, RISK_FLAGS, type RiskFlag, type RiskSignals } from "./assess";
@@ -32,15 +32,16 @@ export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrinc
   const { buyer } = input;
   const now = c.var.now();
   const ip = edgeClientIp(c);
+  const limits = holdVelocity(c.var.config);
   const [user, holds, ipBuyers] = await Promise.all([
     soft("account", () => tenantOf(c).db.users.findById(buyer.userId)),
-    soft("velocity", () => limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(HOLD_VELOCITY.account.limit, HOLD_VELOCITY.account.windowMs, now)),
+    soft("velocity", () => limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(limits.account.limit, limits.account.windowMs, now)),
     ip
       ? soft("shared_ip", () =>
           limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)).peek(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
         )
       : undefined,
   ]);
-  const flags = assess({ now, holdAttempts: holds?.count, buyersOnIp: ipBuyers?.count });
+  const flags = assess({ now, holdAttempts: holds?.count, buyersOnIp: ipBuyers?.count }, RISK_THRESHOLDS, limits.account.limit);
   return user ? { flags, accountCreatedAt: user.createdAt } : { flags };
 }

@@ -18,6 +18,14 @@ export const HOLD_VELOCITY = {
   ip: { limit: 60, windowMs: 60_000 },
 } as const;
 
+/** The limits in force: HOLD_VELOCITY's windows with the configured counts (defaults equal HOLD_VELOCITY). */
+export function holdVelocity(config: { HOLD_LIMIT_PER_ACCOUNT_PER_MINUTE: number; HOLD_LIMIT_PER_IP_PER_MINUTE: number }) {
+  return {
+    account: { limit: config.HOLD_LIMIT_PER_ACCOUNT_PER_MINUTE, windowMs: HOLD_VELOCITY.account.windowMs },
+    ip: { limit: config.HOLD_LIMIT_PER_IP_PER_MINUTE, windowMs: HOLD_VELOCITY.ip.windowMs },
+  };
+}
+
 /** When checkout flags an order for review (src/fraud/assess.ts). Flags never block. */
 export const RISK_THRESHOLDS = {
   /** `new_account`: the account is younger than this... */

@@ -4,7 +4,7 @@ import type { UserPrincipal } from "../auth/principal";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { errorFields, log } from "../observability/logger";
-import { HOLD_VELOCITY, RISK_THRESHOLDS } from "./limits";
+import { holdVelocity, RISK_THRESHOLDS } from "./limits";
 
 /**
  * Hold velocity limits: sliding-window counters in RateLimiter Durable Objects, one object
@@ -99,8 +99,9 @@ export async function admitHold(c: Context<AppEnv>, buyer: UserPrincipal): Promi
   const now = c.var.now();
   const ip = edgeClientIp(c);
   try {
-    const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)), ...HOLD_VELOCITY.account }];
-    if (ip) buckets.push({ scope: "ip", stub: limiter(c, holdBuckets.ip(buyer.tenantId, ip)), ...HOLD_VELOCITY.ip });
+    const limits = holdVelocity(c.var.config);
+    const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)), ...limits.account }];
+    if (ip) buckets.push({ scope: "ip", stub: limiter(c, holdBuckets.ip(buyer.tenantId, ip)), ...limits.ip });
     const states = await Promise.all(buckets.map((b) => b.stub.tryHit(b.limit, b.windowMs, now)));
     const full = slowest(buckets, states, (s) => s.blocked);
     if (full) refuse(...full);

@@ -5,7 +5,8 @@ import { sentEmails } from "../db/schema";
 import { errorFields, log } from "../observability/logger";
 import { handleHolderNotice, type HolderNoticeDeps } from "./event-status-changed";
 import { NotificationMessageSchema, type EmailMessage, type OrderConfirmedMessage } from "./messages";
-import { renderEmail } from "./templates";
+import type { OrderRefundedMessage } from "./sale-messages";
+import { formatMoney, renderEmail } from "./templates";
 
 /**
  * Notification queue consumer. Each message is handled on its own: a malformed one is
@@ -29,6 +30,8 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
         await deliverEmail(db, config, msg.id, m);
       } else if (m.kind === "order.confirmed") {
         await confirmOrder(db, config, m);
+      } else if (m.kind === "order.refunded") {
+        await refundNotice(db, config, m);
       } else {
         // event.status_changed and event.changed_for_holders: the holder fan-out.
         const outcome = await handleHolderNotice(db, m, holderNoticeDeps(config));
@@ -98,12 +101,26 @@ async function confirmOrder(db: Db, config: ApiConfig, m: OrderConfirmedMessage)
   });
 }
 
-/** Minor units as money, with the currency's own number of decimals (JPY none, EUR two). */
-function formatMoney(minor: number, currency: string): string {
-  try {
-    const format = new Intl.NumberFormat("en", { style: "currency", currency });
-    return format.format(minor / 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2));
-  } catch {
-    return `${minor} ${currency} (minor units)`;
+/** Tells the buyer about a refund, once per refund (the email id is derived from it). */
+async function refundNotice(db: Db, config: ApiConfig, m: OrderRefundedMessage): Promise<void> {
+  const buyer = await new TenantDb(db, verifiedTenantId(m.tenantId)).users.findById(m.buyerId);
+  if (!buyer) {
+    log("warn", "refund notice skipped: buyer not found", { tenantId: m.tenantId, orderId: m.orderId });
+    return;
   }
+  await deliverEmail(db, config, `order-refunded:${m.refundId}`, {
+    kind: "email",
+    tenantId: m.tenantId,
+    to: buyer.email,
+    template: "order_refunded",
+    data: {
+      name: buyer.name,
+      orderId: m.orderId,
+      amount: formatMoney(m.amountMinor, m.currency),
+      ticketNumbers: m.ticketNumbers.slice(0, 50).join(", "),
+      reason: m.reason,
+      cancelled: String(m.cancelled),
+      link: `${config.PUBLIC_APP_URL}/orders/${m.orderId}`,
+    },
+  });
 }

@@ -36,6 +36,13 @@ export const HOLDER_PAGE_SIZE = 500;
 export const PAGES_PER_DELIVERY = 8;
 
 const ACTIVE_TICKET = ["valid", "checked_in"] as const;
+/**
+ * A cancellation's holders: the event's inventory cancels their tickets in the same breath
+ * (its refund saga), so by the time this notice is processed they may already read
+ * `cancelled`; they are exactly the people to tell.
+ */
+const CANCELLED_EVENT_TICKET = ["valid", "checked_in", "cancelled"] as const;
+type TicketStatuses = readonly (typeof CANCELLED_EVENT_TICKET)[number][];
 const PENDING_TRANSFER = "email:";
 
 export interface HolderNoticeDeps {
@@ -90,6 +97,7 @@ export async function handleHolderNotice(db: Db, m: HolderNoticeMessage, deps: H
 
   const template = templateOf(m);
   const tierId = m.kind === "event.changed_for_holders" ? m.tierId : undefined;
+  const statuses: TicketStatuses = m.kind === "event.status_changed" && m.to === "CANCELLED" ? CANCELLED_EVENT_TICKET : ACTIVE_TICKET;
   if (template) {
     const data = await commonData(db, m, event, deps.appUrl);
     const pageSize = deps.pageSize ?? HOLDER_PAGE_SIZE;
@@ -102,14 +110,14 @@ export async function handleHolderNotice(db: Db, m: HolderNoticeMessage, deps: H
         log("info", "holder notice continues in another delivery", { tenantId: m.tenantId, eventId: m.eventId, outboxId: m.outboxId, afterNumber: after });
         return { processed: true, recipients: 0, continued: true };
       }
-      const rows = await holderPage(db, m.tenantId, m.eventId, tierId, after, pageSize);
+      const rows = await holderPage(db, m.tenantId, m.eventId, tierId, statuses, after, pageSize);
       await sendPage(db, deps, m, template, data, rows);
       if (rows.length < pageSize) break;
       after = rows[rows.length - 1]!.number;
     }
   }
 
-  const recipients = template ? await countHolders(db, m.tenantId, m.eventId, tierId) : 0;
+  const recipients = template ? await countHolders(db, m.tenantId, m.eventId, tierId, statuses) : 0;
   let processed = true;
   if (isRecorded(m.kind)) {
     const inserted = await db
@@ -149,7 +157,15 @@ interface HolderRow {
 }
 
 /** Active tickets after `afterNumber`, in number order, with their holder's account (if any). */
-function holderPage(db: Db, tenantId: string, eventId: string, tierId: string | undefined, afterNumber: number, limit: number): Promise<HolderRow[]> {
+function holderPage(
+  db: Db,
+  tenantId: string,
+  eventId: string,
+  tierId: string | undefined,
+  statuses: TicketStatuses,
+  afterNumber: number,
+  limit: number,
+): Promise<HolderRow[]> {
   return db
     .select({ number: tickets.number, holderId: tickets.holderId, email: users.email, name: users.name })
     .from(tickets)
@@ -159,7 +175,7 @@ function holderPage(db: Db, tenantId: string, eventId: string, tierId: string | 
         eq(tickets.tenantId, tenantId),
         eq(tickets.eventId, eventId),
         gt(tickets.number, afterNumber),
-        inArray(tickets.status, ACTIVE_TICKET),
+        inArray(tickets.status, statuses),
         tierId ? eq(tickets.tierId, tierId) : undefined,
       ),
     )
@@ -168,7 +184,7 @@ function holderPage(db: Db, tenantId: string, eventId: string, tierId: string | 
     .all();
 }
 
-async function countHolders(db: Db, tenantId: string, eventId: string, tierId: string | undefined): Promise<number> {
+async function countHolders(db: Db, tenantId: string, eventId: string, tierId: string | undefined, statuses: TicketStatuses): Promise<number> {
   const row = await db
     .select({ n: countDistinct(tickets.holderId) })
     .from(tickets)
@@ -176,7 +192,7 @@ async function countHolders(db: Db, tenantId: string, eventId: string, tierId: s
       and(
         eq(tickets.tenantId, tenantId),
         eq(tickets.eventId, eventId),
-        inArray(tickets.status, ACTIVE_TICKET),
+        inArray(tickets.status, statuses),
         tierId ? eq(tickets.tierId, tierId) : undefined,
       ),
     )

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OrderRefundedMessageSchema } from "./sale-messages";
 import { EVENT_STATUSES } from "../db/schema";
 import { UUID_PATTERN } from "../lib/ids";
 
@@ -17,6 +18,7 @@ export const EmailMessageSchema = z.strictObject({
     "password_changed",
     "welcome",
     "order_confirmed",
+    "order_refunded",
     "event_postponed",
     "event_rescheduled",
     "event_cancelled",
@@ -112,6 +114,7 @@ export const NotificationMessageSchema = z.discriminatedUnion("kind", [
   EventStatusChangedMessageSchema,
   EventChangedForHoldersMessageSchema,
   OrderConfirmedMessageSchema,
+  OrderRefundedMessageSchema,
 ]);
 export type NotificationMessage = z.infer<typeof NotificationMessageSchema>;
 

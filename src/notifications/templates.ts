@@ -50,6 +50,14 @@ export function renderEmail(m: EmailMessage): { subject: string; body: string } 
           `Hello ${d.name ?? ""},\n\nThe organiser changed ${d.eventName ?? "your event"} after your purchase:\n${d.changes ?? ""}\n` +
           `Reason: ${d.reason ?? ""}\nYour tickets: ${d.link}\n`,
       };
+    case "order_refunded":
+      return {
+        subject: d.cancelled === "true" ? `Your event was cancelled: refund of ${d.amount}` : `Refund of ${d.amount}`,
+        body:
+          `Hello ${d.name ?? ""},\n\n${d.amount} of your order ${d.orderId} is being refunded` +
+          `${d.ticketNumbers ? ` (tickets ${d.ticketNumbers}, which no longer admit anyone)` : ""}.\nReason: ${d.reason}\n` +
+          `Your order: ${d.link}\n`,
+      };
     case "welcome":
       return { subject: "Welcome to Boxoffice", body: `Hello ${d.name ?? ""}, your account is ready.\n` };
   }

@@ -5,6 +5,7 @@ import type { EventInventory } from "../../durable-objects/event-inventory";
 import { buildLocalWebhook } from "../../src/payments";
 import { call, expectProblem } from "../helpers/http";
 import { onSaleEvent, placeHold } from "../sales/support";
+import { deliver } from "../events-status/queues";
 import { buy, createTenant, drainInventory, inventoryStub, payLocally, refund, registerUser } from "./support";
 
 const waitlistPath = (eventId: string) => `/v1/events/${eventId}/waitlist`;
@@ -106,6 +107,26 @@ describe("refunds", () => {
     expect(mine.body.tickets.find((t: { id: string }) => t.id === paid.tickets[0].id).status).toBe("refunded");
     const recorded = await env.DB.prepare("SELECT count(*) AS n FROM refunds WHERE order_id = ? AND status = 'succeeded'").bind(order.id).first<{ n: number }>();
     expect(recorded!.n).toBe(2);
+
+    // The buyer is told once per refund, however often the notice arrives.
+    const notice = {
+      kind: "order.refunded",
+      tenantId: tenant.id,
+      eventId: event.id,
+      orderId: order.id,
+      refundId: r1.body.id,
+      buyerId: buyer.id,
+      amountMinor: 1000,
+      currency: "EUR",
+      ticketNumbers: [paid.tickets[0].number],
+      reason: "customer asked",
+      cancelled: false,
+    };
+    await deliver([{ id: "r1", body: notice }, { id: "r2", body: notice }]);
+    const emails = await env.DB.prepare("SELECT recipient, body FROM sent_emails WHERE id = ?").bind(`order-refunded:${r1.body.id}`).all<{ recipient: string; body: string }>();
+    expect(emails.results).toHaveLength(1);
+    expect(emails.results[0]).toMatchObject({ recipient: buyer.email });
+    expect(emails.results[0]!.body).toContain("€10.00");
   });
 });
 
