@@ -35,6 +35,7 @@ export function defaultValues(venue: Pick<VenueRow, "timezone">): Omit<EditableV
     shortDescription: null,
     visibility: "PUBLIC",
     isFeatured: false,
+    allowTransfers: true,
     priorityScore: 0,
     bannerImageUrl: null,
     thumbnailImageUrl: null,

@@ -56,7 +56,12 @@ describe("ticket transfers", () => {
   it("is refused for events that forbid transfers", async () => {
     const w = await soldWorld(1);
     await drainInventory(w.tenant.id, w.event.id);
-    await env.DB.prepare("UPDATE events SET allow_transfers = 0 WHERE id = ?").bind(w.event.id).run();
+    const owner = w.tenant.owner.tokens.accessToken;
+    const current = await call("GET", `/v1/events/${w.event.id}`, { token: owner });
+    expect(current.body.allowTransfers).toBe(true);
+    const patched = await call("PATCH", `/v1/events/${w.event.id}`, { token: owner, body: { allowTransfers: false, version: current.body.version } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.allowTransfers).toBe(false);
     const friend = await registerUser(w.tenant);
     expectProblem(await transfer(w.buyer.tokens.accessToken, w.order.tickets[0]!.id, friend.email), 409, "TRANSFER_NOT_ALLOWED");
   });
