@@ -1,8 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { guard, STAFF_ADMINS, tenantOf } from "../../../src/auth/authenticate";
-import { TenantScope } from "../../../src/db/client";
 import { decodeCursor } from "../../../src/db/pagination";
-import { FlaggedOrdersRepo } from "../../../src/db/repositories/flagged-orders";
 import { AUTH_ERRORS, bearerAuth, createRouter, errorResponses, jsonContent } from "../../../src/http/openapi";
 import { UUID_PATTERN } from "../../../src/lib/ids";
 import { PageQuery, pageOf } from "../../../src/schemas/common";
@@ -32,9 +30,9 @@ export const listFlaggedOrdersRoute = createRoute({
 });
 
 export const fraudRoutes = createRouter().openapi(listFlaggedOrdersRoute, async (c) => {
-  const { principal, db } = tenantOf(c);
+  const { db } = tenantOf(c);
   const q = c.req.valid("query");
-  const page = await new FlaggedOrdersRepo(new TenantScope(c.var.db, principal.tenantId)).list({
+  const page = await db.orders.listFlagged({
     limit: q.limit,
     cursor: decodeCursor(q.cursor),
     ...(q.eventId ? { eventId: q.eventId } : {}),
