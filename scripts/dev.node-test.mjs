@@ -17,7 +17,9 @@ test("ensureDevVars creates a complete, private .dev.vars", () => {
   const path = join(dir, "fresh.dev.vars");
   const { created, added, vars } = ensureDevVars(path);
   assert.equal(created, true);
-  assert.deepEqual(added, ["PLATFORM_ADMIN_KEY", "JWT_SIGNING_KEYS", "DEMO_OWNER_PASSWORD"]);
+  assert.deepEqual(added, ["PLATFORM_ADMIN_KEY", "JWT_SIGNING_KEYS", "DEMO_OWNER_PASSWORD", "TICKET_SIGNING_KEYS", "PAYMENT_WEBHOOK_SECRET"]);
+  assert.match(vars.PAYMENT_WEBHOOK_SECRET, /^whsec_[A-Za-z0-9_-]{40}$/);
+  assert.equal(JSON.parse(vars.TICKET_SIGNING_KEYS)[0].kid.length <= 32, true);
   assert.match(vars.PLATFORM_ADMIN_KEY, /^[A-Za-z0-9_-]{48}$/);
   assert.ok(vars.DEMO_OWNER_PASSWORD.length >= 20);
   assert.doesNotMatch(vars.DEMO_OWNER_PASSWORD, /owner/i);
@@ -40,7 +42,7 @@ test("ensureDevVars keeps existing values and appends only missing names", () =>
   writeFileSync(path, "# mine\nPLATFORM_ADMIN_KEY=keep-me-keep-me-keep-me-keep-me-keep-me\nOTHER=1"); // no final newline
   const first = ensureDevVars(path);
   assert.equal(first.created, false);
-  assert.deepEqual(first.added, ["JWT_SIGNING_KEYS", "DEMO_OWNER_PASSWORD"]);
+  assert.deepEqual(first.added, ["JWT_SIGNING_KEYS", "DEMO_OWNER_PASSWORD", "TICKET_SIGNING_KEYS", "PAYMENT_WEBHOOK_SECRET"]);
   assert.equal(first.vars.PLATFORM_ADMIN_KEY, "keep-me-keep-me-keep-me-keep-me-keep-me");
   assert.equal(first.vars.OTHER, "1");
   const text = readFileSync(path, "utf8");
