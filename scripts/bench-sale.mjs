@@ -275,7 +275,7 @@ async function createWorld({ users, capacity, maxPerBuyer = 10_000 }) {
   const owner = login.body.tokens.accessToken;
   const { event, tier } = await onSaleEvent(owner, capacity, maxPerBuyer);
   const customers = await pool(users, SETUP_CONCURRENCY, async (i) => {
-    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) + 1 > 255 ? 1 : (i & 255) + 1}`;
+    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`; // unique per customer
     const r = await must(201, `register user ${i}`, call("POST", "/v1/auth/register", {
       ip,
       body: { tenant: slug, email: `buyer${i}@${slug}.test`, password: PASSWORD, name: `Buyer ${i}` },
@@ -364,6 +364,7 @@ async function baseline(label) {
  */
 async function load(world) {
   const holdLat = [];
+  const holdStarts = [];
   const checkoutLat = [];
   const holdHist = {};
   const checkoutHist = {};
@@ -395,6 +396,7 @@ async function load(world) {
             if (oddities.length < 20) oddities.push(`hold: ${e.message}`);
           }
           holdLat.push(performance.now() - s);
+          holdStarts.push(s);
           if (hold?.status === 201) {
             holdsOk++;
             s = performance.now();
@@ -419,7 +421,13 @@ async function load(world) {
   );
   clearInterval(ticker);
   const end = performance.now();
-  return { wall: (end - t0) / 1000, saleWall: soldOutAt === null ? null : (soldOutAt - t0) / 1000, cpu, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
+  // Holds sent while tickets were still selling vs after the first SOLD_OUT answer.
+  const cut = soldOutAt ?? Infinity;
+  const phases = {
+    selling: summary(holdLat.filter((_, i) => holdStarts[i] < cut)),
+    sold_out: summary(holdLat.filter((_, i) => holdStarts[i] >= cut)),
+  };
+  return { wall: (end - t0) / 1000, saleWall: soldOutAt === null ? null : (soldOutAt - t0) / 1000, phases, cpu, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
 }
 
 /** Waits until D1 has as many orders for the event as were paid (or stops growing). */
@@ -541,12 +549,17 @@ async function sequentialProbe(world) {
 }
 
 /**
- * The EventInventory's own CPU per hold and per checkout: SEQ direct RPCs to the event's DO
- * from Node (Miniflare's binding proxy, no API worker, no D1 reads, no JWT), minus SEQ
- * direct calls of its cheapest method (`counts()`) through the same proxy, in workerd CPU
- * time. Checkouts are timed with their outbox effects (D1 order rows, queue messages),
- * which the DO's alarm applies right after.
+ * The EventInventory's own CPU per hold and per checkout: direct RPCs to the event's DO from
+ * Node (Miniflare's binding proxy: no API worker, no JWT, no D1 reads, no rate limiters),
+ * minus direct calls of its cheapest method (`counts()`) through the same proxy, in workerd
+ * CPU time. Blocks of BLOCK calls alternate with reference blocks; the mean difference is
+ * reported (blocks differ: SQLite's WAL checkpoints, GC and JIT land in some blocks only). Checkout blocks include their outbox effects (D1 order rows, queue
+ * messages), which the DO's alarm applies right after: each block (and its reference)
+ * waits SETTLE ms inside the measured window.
  */
+const BLOCK = 50;
+const DO_ROUNDS = { hold: 5, checkout: 3 };
+const SETTLE = 1000;
 async function doProbe(world, probe) {
   const ns = await mf.getDurableObjectNamespace("EVENT_INVENTORY");
   const stub = ns.get(ns.idFromName(`${world.tenantId}:${probe.event.id}`));
@@ -565,23 +578,39 @@ async function doProbe(world, probe) {
     await stub.counts();
     await sale(await hold());
   }
-  await sleep(1500);
-  const run = async (fn, settleMs = 300) => {
+  await sleep(2500); // earlier sales' queue consumers and outbox alarms finish first
+  const block = async (fn, settle = 0) => {
     const r = await cpuOf(async () => {
-      for (let i = 0; i < SEQ; i++) await fn(i);
-      await sleep(settleMs);
+      for (let i = 0; i < BLOCK; i++) await fn();
+      if (settle) await sleep(settle);
     });
-    return r.serverMs === null ? null : r.serverMs / SEQ;
+    return r.serverMs === null ? null : r.serverMs / BLOCK;
   };
-  const ref = await run(() => stub.counts());
-  const holdIds = [];
-  const holdCpu = await run(async () => holdIds.push(await hold()));
-  const saleCpu = await run((i) => sale(holdIds[i]), 3000);
-  const refLong = await run(() => stub.counts(), 3000);
+  const diffs = { hold: [], checkout: [], ref: [] };
+  await block(() => stub.counts()); // one unrecorded round: whatever background work is left lands here
+  await block(hold);
+  for (let r = 0; r < DO_ROUNDS.hold; r++) {
+    const ref = await block(() => stub.counts());
+    const h = await block(hold);
+    if (ref === null || h === null) return null;
+    diffs.ref.push(ref);
+    diffs.hold.push(h - ref);
+  }
+  for (let r = 0; r < DO_ROUNDS.checkout; r++) {
+    const ids = [];
+    for (let i = 0; i < BLOCK; i++) ids.push(await hold());
+    await sleep(200);
+    const ref = await block(() => stub.counts(), SETTLE);
+    let i = 0;
+    const c = await block(() => sale(ids[i++]), SETTLE);
+    diffs.checkout.push(c - ref);
+  }
   return {
-    ref_cpu_ms: ref,
-    hold_cpu_ms: holdCpu === null ? null : holdCpu - ref,
-    checkout_cpu_ms: saleCpu === null ? null : saleCpu - refLong,
+    ref_cpu_ms: mean(diffs.ref),
+    hold_cpu_ms: mean(diffs.hold),
+    checkout_cpu_ms: mean(diffs.checkout),
+    hold_cpu_ms_blocks: diffs.hold.map((x) => round(x, 2)),
+    checkout_cpu_ms_blocks: diffs.checkout.map((x) => round(x, 2)),
   };
 }
 
@@ -663,11 +692,15 @@ try {
   );
 
   // The DO alone, by direct RPC, on another fresh event (its capacity is separate).
-  const doEvent = await onSaleEvent(world.owner, SEQ + 20, 10_000);
+  const doEvent = await onSaleEvent(world.owner, BLOCK * (DO_ROUNDS.hold + 1 + DO_ROUNDS.checkout) + 20, 10_000);
   let dp = null;
   try {
     dp = await doProbe(world, doEvent);
-    progress(`EventInventory by direct RPC x${SEQ}: workerd CPU ${round(dp.hold_cpu_ms, 3)} ms per hold, ${round(dp.checkout_cpu_ms, 3)} ms per checkout incl. its outbox effects (reference counts() ${round(dp.ref_cpu_ms, 3)} ms subtracted)`);
+    if (!dp) throw new Error("no per-process CPU accounting (/proc) on this platform");
+    progress(
+      `EventInventory by direct RPC: workerd CPU ${round(dp.hold_cpu_ms, 3)} ms per hold (blocks ${dp.hold_cpu_ms_blocks.join(", ")}), ` +
+        `${round(dp.checkout_cpu_ms, 3)} ms per checkout incl. its outbox effects (blocks ${dp.checkout_cpu_ms_blocks.join(", ")}); reference counts() ${round(dp.ref_cpu_ms, 3)} ms subtracted`,
+    );
   } catch (e) {
     progress(`direct DO probe failed (${e.message}); do_ms_per_hold_sequential falls back to the outside estimate`);
   }
@@ -675,7 +708,7 @@ try {
   const best = before.rps >= after.rps ? before : after;
   const bestP99 = Math.min(before.p99_ms, after.p99_ms);
   const ratio = hold_rps / best.rps;
-  const direct = dp !== null && dp.hold_cpu_ms !== null;
+  const direct = dp !== null && Number.isFinite(dp.hold_cpu_ms);
   const perReq = (ms, n) => (ms === null || !n ? null : round(ms / n, 3));
   const result = {
     capacity: CAPACITY,
@@ -697,6 +730,7 @@ try {
     hold_p90_ms: holdS.p90,
     hold_p99_ms: holdS.p99,
     hold_max_ms: holdS.max,
+    hold_ms_by_phase: L.phases,
     checkout_p50_ms: coS.p50,
     checkout_p99_ms: coS.p99,
     baseline_p50_ms: best.p50_ms,
@@ -722,9 +756,10 @@ try {
     availability_shows_zero: avTier ? avTier.available === 0 : false,
     do_ms_per_hold_sequential: round(direct ? dp.hold_cpu_ms : seq.hold_ms - seq.live_ms, 3),
     do_ms_method: direct
-      ? "workerd CPU per direct EventInventory.hold() RPC minus per direct counts() RPC, sequential, idle"
+      ? "workerd CPU per direct EventInventory.hold() RPC minus per direct counts() RPC, sequential, idle (mean of 5 blocks of 50 after one unrecorded block)"
       : "outside estimate: mean sequential hold latency - mean sequential /health/live latency",
     do_ms_per_checkout_sequential: direct ? round(dp.checkout_cpu_ms, 3) : null,
+    do_probe_blocks: direct ? { hold: dp.hold_cpu_ms_blocks, checkout: dp.checkout_cpu_ms_blocks, reference_counts_ms: round(dp.ref_cpu_ms, 3) } : null,
     hold_extra_ms_sequential: round(seq.hold_ms - seq.live_ms, 3),
     sequential: Object.fromEntries(Object.entries(seq).map(([k, v]) => [k, round(v, 3)])),
     workerd_cpu_ms: {
@@ -734,7 +769,7 @@ try {
       client_node_per_load_attempt: perReq(L.cpu.clientMs, ATTEMPTS),
       load_cores_used: L.cpu.serverMs === null ? null : round(L.cpu.serverMs / 1000 / L.wall, 2),
     },
-    worker_logs: { ...logTally, samples: Object.fromEntries([...logSamples].slice(0, 10)) },
+    worker_logs: { ...logTally, samples: Object.fromEntries([...logSamples].slice(0, 10).map(([k, n]) => [k.length > 360 ? `${k.slice(0, 360)}...` : k, n])) },
     machine: { ...machine, loadavg_1m_after_load: round(loadavgAfterLoad) },
     total_s: round((performance.now() - t00) / 1000, 1),
     targets_met: {

@@ -127,12 +127,19 @@ export class OrdersRepo {
 
   async withTickets(rows: OrderRow[]): Promise<OrderWithTickets[]> {
     if (rows.length === 0) return [];
-    const all = await this.s.db
-      .select()
-      .from(tickets)
-      .where(and(eq(tickets.tenantId, this.s.tenantId), inArray(tickets.orderId, rows.map((r) => r.id))))
-      .orderBy(tickets.number)
-      .all();
+    // D1 binds at most 100 parameters per statement: the tenant id plus up to 90 order ids.
+    const all: TicketRow[] = [];
+    for (let i = 0; i < rows.length; i += 90) {
+      const ids = rows.slice(i, i + 90).map((r) => r.id);
+      all.push(
+        ...(await this.s.db
+          .select()
+          .from(tickets)
+          .where(and(eq(tickets.tenantId, this.s.tenantId), inArray(tickets.orderId, ids)))
+          .orderBy(tickets.number)
+          .all()),
+      );
+    }
     return rows.map((r) => ({ ...r, tickets: all.filter((t) => t.orderId === r.id) }));
   }
 

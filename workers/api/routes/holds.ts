@@ -113,10 +113,14 @@ export const holdRoutes = createRouter()
     const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
-    // Velocity limits first: an attempt counts whatever the event and the inventory answer.
-    await admitHold(c, buyerP);
-    // 404 for a missing, foreign or (to customers) unpublished event, before the DO is touched.
-    const event = await visibleEvent(buyerP, db, c.req.valid("param").eventId);
+    // The velocity limit and the event lookup (404 for a missing, foreign or, to customers,
+    // unpublished event) run side by side, both before the inventory is touched; an attempt
+    // counts against the limit whatever the event and the inventory answer, and a 429
+    // wins over a 404.
+    const [admitted, found] = await Promise.allSettled([admitHold(c, buyerP), visibleEvent(buyerP, db, c.req.valid("param").eventId)]);
+    if (admitted.status === "rejected") throw admitted.reason;
+    if (found.status === "rejected") throw found.reason;
+    const event = found.value;
     const path = `/v1/events/${event.id}/holds`;
     const outcome = await rpc<IdempotentOutcome<HoldDto>>(
       "hold",
