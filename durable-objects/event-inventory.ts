@@ -32,7 +32,7 @@ import { problem, statusOf } from "./inventory/problems";
 import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
 import { checkIn, checkInCounts, revocations } from "./inventory/checkin";
 import { applyRefundNotice, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
-import { claimTransfers, transferTicket } from "./inventory/transfers";
+import { claimTransfers, transferHistory, transferTicket } from "./inventory/transfers";
 import { advanceWaitlists, buyerEntries, joinWaitlist, leaveWaitlist, promoteOnCheckout } from "./inventory/waitlist";
 import { rearm } from "./inventory/schedule";
 import { migrate, resolveIdentity } from "./inventory/schema";
@@ -290,6 +290,11 @@ export class EventInventory extends DurableObject<Env> {
     const order = await this.orderNow(result.value.orderId);
     const code = order.tickets.find((t) => t.ticketId === result.value.ticketId)?.code ?? null;
     return { ok: true, value: { ...result.value, code } };
+  }
+
+  /** A ticket's transfers, oldest first. */
+  async transfers(ticketId: string): Promise<{ fromHolder: string; toHolder: string; fromCodeVersion: number; at: number }[]> {
+    return transferHistory(this.db, ticketId).map((t) => ({ fromHolder: t.from_holder, toHolder: t.to_holder, fromCodeVersion: t.from_cv, at: t.at }));
   }
 
   /** Tickets sent to `email` before its owner registered become the user's. */

@@ -73,3 +73,34 @@ describe("event cancellation", () => {
     expect((await scan(scanner, event.id, firstCode)).body.code).toBe("TICKET_CANCELLED");
   });
 });
+
+describe("event cancellation, interrupted", () => {
+  it("a step that crashes midway rolls back alone; the saga resumes and refunds each order once", async () => {
+    const tenant = await createTenant();
+    const { event, tier } = await onSaleEvent(tenant, { priceMinor: 0, capacity: 100, maxPerBuyer: 50 });
+    const buyer = await registerUser(tenant);
+    for (let i = 0; i < 15; i++) expect((await buy(buyer.tokens.accessToken, event.id, tier.id, 1)).body.status).toBe("paid");
+    const stub = inventoryStub(tenant.id, event.id);
+    // The crash: a trigger makes the 13th refund's insert fail, in the middle of the second step.
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(
+        "CREATE TRIGGER crash_midway BEFORE INSERT ON refunds WHEN (SELECT count(*) FROM refunds) = 12 BEGIN SELECT RAISE(ABORT, 'injected crash'); END",
+      );
+    });
+    await transition(tenant.owner.tokens.accessToken, event.id, "CANCELLED");
+    for (let i = 0; i < 5; i++) await runDurableObjectAlarm(stub).catch(() => undefined);
+    const stuck = await stub.cancellation();
+    // The first step (10 orders) committed; the second rolled back as a whole.
+    expect(stuck).toMatchObject({ state: "running", processed: 10, remaining: 5 });
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("DROP TRIGGER crash_midway"));
+    await runInDurableObject(stub, (_i, state) => state.storage.setAlarm(Date.now() - 1));
+    for (let i = 0; i < 5; i++) await runDurableObjectAlarm(stub);
+    expect(await stub.cancellation()).toMatchObject({ state: "done", remaining: 0 });
+    const perOrder = await runInDurableObject(stub, (_i, state) =>
+      state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM refunds GROUP BY order_id").toArray().map((r) => r.n),
+    );
+    expect(perOrder).toHaveLength(15);
+    expect(perOrder.every((n) => n === 1)).toBe(true);
+    expect((await stub.counts())[0]).toMatchObject({ sold: 0 });
+  });
+});

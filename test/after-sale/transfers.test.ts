@@ -51,6 +51,13 @@ describe("ticket transfers", () => {
     await drainInventory(w.tenant.id, w.event.id);
     const theirs = await call("GET", "/v1/me/tickets", { token: newcomer.tokens.accessToken });
     expect(theirs.body.items).toHaveLength(1);
+
+    // The history keeps both moves: to the address, then to the account that claimed it.
+    const history = await call("GET", `/v1/events/${w.event.id}/tickets/${w.order.tickets[0]!.id}/transfers`, { token: w.tenant.owner.tokens.accessToken });
+    expect(history.body.items.map((t: { fromHolder: string; toHolder: string }) => [t.fromHolder, t.toHolder])).toEqual([
+      [w.buyer.id, `email:${email}`],
+      [`email:${email}`, newcomer.id],
+    ]);
   });
 
   it("is refused for events that forbid transfers", async () => {

@@ -149,3 +149,12 @@ describeRouteSecurity({
   apiKeyScopes: ["checkin:write"],
   success: 200,
 });
+
+describeRouteSecurity({
+  method: "GET",
+  path: "/v1/events/{eventId}/tickets/{ticketId}/transfers",
+  setup: (w) => ticketInA(w),
+  allowedRoles: ADMINS,
+  apiKeyScopes: ["orders:read"],
+  success: 200,
+});

@@ -158,6 +158,24 @@ export const transferRoute = createRoute({
   },
 });
 
+export const transferHistoryRoute = createRoute({
+  method: "get",
+  path: "/v1/events/{eventId}/tickets/{ticketId}/transfers",
+  tags: ["Tickets"],
+  security: bearerAuth,
+  summary: "A ticket's transfer history (tenant admins)",
+  description: "Every move of the ticket, oldest first: from and to whom (a user id, or `email:<address>` until claimed) and which code version it left behind.",
+  middleware: guard({ roles: ADMINS, scopes: ["orders:read"] }),
+  request: { params: z.strictObject({ eventId: IdParam("eventId"), ticketId: IdParam("ticketId") }) },
+  responses: {
+    200: jsonContent(
+      z.object({ items: z.array(z.object({ fromHolder: z.string(), toHolder: z.string(), fromCodeVersion: z.number().int(), at: z.string() })) }).openapi("TicketTransfers"),
+      "The history",
+    ),
+    ...errorResponses(...AUTH_ERRORS, "NOT_FOUND", "DEPENDENCY_UNAVAILABLE"),
+  },
+});
+
 export const claimRoute = createRoute({
   method: "post",
   path: "/v1/me/tickets/claim",
@@ -398,6 +416,18 @@ export const afterSaleRoutes = createRouter()
     );
     const moved = unwrap(result);
     return c.json({ ticketId: moved.ticketId, toEmail, pending: !recipient, codeVersion: moved.codeVersion }, 200);
+  })
+  .openapi(transferHistoryRoute, async (c) => {
+    const { principal, db } = tenantOf(c);
+    const { eventId, ticketId } = c.req.valid("param");
+    const event = await findEvent(db, eventId);
+    const ticket = await db.orders.ticket(ticketId);
+    if (!ticket || ticket.eventId !== event.id) throw new AppError("NOT_FOUND", "No such ticket at this event");
+    const items = await rpc<{ fromHolder: string; toHolder: string; fromCodeVersion: number; at: number }[]>(
+      "transfers",
+      inventoryFor(c, principal.tenantId, event.id).transfers(ticketId),
+    );
+    return c.json({ items: items.map((t) => ({ ...t, at: iso(t.at)! })) }, 200);
   })
   .openapi(claimRoute, async (c) => {
     const me = userOf(c);
