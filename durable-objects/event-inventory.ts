@@ -31,7 +31,8 @@ import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox, 
 import { problem, statusOf } from "./inventory/problems";
 import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
 import { checkIn, checkInCounts, revocations } from "./inventory/checkin";
-import { applyRefundNotice, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
+import { PaymentProviderError } from "../src/payments/provider";
+import { applyRefundNotice, markRefundFailed, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
 import { claimTransfers, transferHistory, transferTicket } from "./inventory/transfers";
 import { advanceWaitlists, buyerEntries, joinWaitlist, leaveWaitlist, promoteOnCheckout } from "./inventory/waitlist";
 import { rearm } from "./inventory/schedule";
@@ -462,12 +463,22 @@ export class EventInventory extends DurableObject<Env> {
     const order = readOrder(this.db, refund.order_id)!;
     if (row.kind === "provider_refund") {
       if (refund.status !== "requested" || !order.payment_intent_id) return;
-      const result = await this.effects.refundPayment({
-        intentId: order.payment_intent_id,
-        amountMinor: refund.amount_minor,
-        idempotencyKey: `refund-${refund.refund_id}`,
-        metadata: { tenant_id: this.tenantId, event_id: this.eventId, order_id: order.order_id, refund_id: refund.refund_id },
-      });
+      let result: { refundId: string; status: string };
+      try {
+        result = await this.effects.refundPayment({
+          intentId: order.payment_intent_id,
+          amountMinor: refund.amount_minor,
+          idempotencyKey: `refund-${refund.refund_id}`,
+          metadata: { tenant_id: this.tenantId, event_id: this.eventId, order_id: order.order_id, refund_id: refund.refund_id },
+        });
+      } catch (err) {
+        // A refusal retrying cannot change (e.g. the charge is disputed): the refund is
+        // marked failed for an admin to settle by hand, instead of being retried forever.
+        if (!(err instanceof PaymentProviderError) || err.retryable) throw err;
+        log("error", "inventory: provider refused the refund", { eventId: this.eventId, refundId: refund.refund_id, ...errorFields(err) });
+        this.ctx.storage.transactionSync(() => markRefundFailed(this.db, refund.refund_id, Date.now()));
+        return;
+      }
       if (result.status === "succeeded") {
         this.ctx.storage.transactionSync(() => markRefundSucceeded(this.db, refund.refund_id, result.refundId, Date.now()));
       } else {

@@ -112,6 +112,12 @@ export function markRefundSucceeded(db: Db, refundId: string, providerRefundId: 
   return changed > 0;
 }
 
+/** The provider refused the refund for good: recorded as failed (visible to admins and in D1). */
+export function markRefundFailed(db: Db, refundId: string, now: number): void {
+  const changed = db.run`UPDATE refunds SET status = 'failed', updated_at = ${now} WHERE refund_id = ${refundId} AND status = 'requested'`;
+  if (changed > 0) enqueuePayload(db, "refund_record", `${refundId}:failed`, { refundId }, now);
+}
+
 /**
  * A provider notice that `amountRefunded` of the order's payment has been refunded in all:
  * requested refunds are marked succeeded, oldest first, as far as that amount covers them.

@@ -168,3 +168,33 @@ describe("waitlist", () => {
     for (const a of ["waitlist.joined", "waitlist.offered", "waitlist.expired", "waitlist.left"]) expect(actions).toContain(a);
   });
 });
+
+describe("a refund the provider refuses for good", () => {
+  it("is marked failed for an admin instead of being retried forever", async () => {
+    const tenant = await createTenant();
+    const { event, tier } = await onSaleEvent(tenant, { priceMinor: 800, capacity: 5 });
+    const buyer = await registerUser(tenant);
+    const order = (await buy(buyer.tokens.accessToken, event.id, tier.id, 1)).body;
+    await payLocally(buyer.tokens.accessToken, event.id, order.id);
+    const stub = inventoryStub(tenant.id, event.id);
+    await runInDurableObject(stub, async (instance: EventInventory) => {
+      const { PaymentProviderError } = await import("../../src/payments/provider");
+      instance.effects = {
+        ...instance.effects,
+        refundPayment: async () => {
+          throw new PaymentProviderError("charge is disputed (injected)", false, "charge_disputed");
+        },
+      };
+    });
+    const owner = tenant.owner.tokens.accessToken;
+    const res = await refund(owner, event.id, order.id, { amountMinor: 300 });
+    expect(res.status, res.text).toBe(201);
+    const report = await drainInventory(tenant.id, event.id);
+    expect(report.pending).toBe(0);
+    const list = await call("GET", `/v1/events/${event.id}/orders/${order.id}/refunds`, { token: owner });
+    expect(list.body.items).toEqual([expect.objectContaining({ amountMinor: 300, status: "failed" })]);
+    await drainInventory(tenant.id, event.id);
+    const d1 = await env.DB.prepare("SELECT status FROM refunds WHERE id = ?").bind(res.body.id).first<{ status: string }>();
+    expect(d1!.status).toBe("failed");
+  });
+});
