@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { tokenFromEmail, waitForEmail } from "../helpers/fixtures";
 import { call, expectProblem } from "../helpers/http";
 import { drainInventory, registerUser, scan, scannerOf, soldWorld } from "./support";
 
@@ -58,6 +59,21 @@ describe("ticket transfers", () => {
       [w.buyer.id, `email:${email}`],
       [`email:${email}`, newcomer.id],
     ]);
+  });
+
+  it("becomes the recipient's as soon as they register and verify their address", async () => {
+    const w = await soldWorld(1);
+    await drainInventory(w.tenant.id, w.event.id);
+    const email = `verified-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    expect((await transfer(w.buyer.tokens.accessToken, w.order.tickets[0]!.id, email)).body.pending).toBe(true);
+    await drainInventory(w.tenant.id, w.event.id);
+    const newcomer = await registerUser(w.tenant, email);
+    const token = tokenFromEmail(await waitForEmail(email, "verify_email"));
+    expect((await call("POST", "/v1/auth/verify-email", { body: { token } })).status).toBe(204);
+    await drainInventory(w.tenant.id, w.event.id);
+    const theirs = await call("GET", "/v1/me/tickets", { token: newcomer.tokens.accessToken });
+    expect(theirs.body.items.map((t: { id: string }) => t.id)).toEqual([w.order.tickets[0]!.id]);
+    expect((await call("POST", "/v1/me/tickets/claim", { token: newcomer.tokens.accessToken })).body).toEqual({ claimed: 0 });
   });
 
   it("is refused for events that forbid transfers", async () => {

@@ -5,11 +5,12 @@ import type { UserPrincipal } from "../../../src/auth/principal";
 import { ROLES, type Role } from "../../../src/db/schema";
 import { assertCanManageEvent, principalId, visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
+import { claimTicketsSentTo } from "../../../src/domain/ticket-claims";
 import type { AppEnv } from "../../../src/http/context";
 import { AppError } from "../../../src/http/errors";
 import { idempotencyKeyOf, requestHash, requireIdempotencyKey, scopedIdempotencyKey } from "../../../src/http/idempotency";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
-import { inventoryFor, inventoryOf, rpc, settle, unwrap } from "../../../src/inventory/client";
+import { inventoryFor, rpc, settle, unwrap } from "../../../src/inventory/client";
 import type {
   CancellationProgress,
   CheckInDto,
@@ -147,8 +148,8 @@ export const transferRoute = createRoute({
   summary: "Give one of your tickets to someone else (by email)",
   description:
     "The ticket gets a new code and the old one stops working at the door; the history is kept. A recipient with an " +
-    "account of this tenant gets it at once; otherwise it waits for them to register, verify their email and " +
-    "POST /v1/me/tickets/claim. Not possible for checked-in, refunded or cancelled tickets, or for events that do not " +
+    "account of this tenant gets it at once; otherwise it becomes theirs when they register and verify that address " +
+    "(or POST /v1/me/tickets/claim). Not possible for checked-in, refunded or cancelled tickets, or for events that do not " +
     "allow transfers (409 TRANSFER_NOT_ALLOWED).",
   middleware: guard({ roles: ROLES }),
   request: { params: z.strictObject({ ticketId: IdParam("ticketId") }), body: jsonBody(TransferBody) },
@@ -434,14 +435,10 @@ export const afterSaleRoutes = createRouter()
     const { db } = tenantOf(c);
     const user = await db.users.findById(me.userId);
     if (!user) throw new AppError("UNAUTHENTICATED");
-    const events = await db.orders.eventsWithTicketsHeldBy(`email:${user.email}`);
-    if (events.length === 0) return c.json({ claimed: 0 }, 200);
+    const waiting = await db.orders.eventsWithTicketsHeldBy(`email:${user.email}`);
+    if (waiting.length === 0) return c.json({ claimed: 0 }, 200);
     if (!user.emailVerifiedAt) throw new AppError("EMAIL_NOT_VERIFIED", "Verify your email address first: only its owner may claim tickets sent to it");
-    let claimed = 0;
-    for (const eventId of events) {
-      const ids = await rpc<string[]>("claimTransfers", inventoryOf(c.var.config.EVENT_INVENTORY, me.tenantId, eventId).claimTransfers(user.email, user.id, c.var.now()));
-      claimed += ids.length;
-    }
+    const claimed = await rpc<number>("claimTransfers", claimTicketsSentTo(db, c.var.config.EVENT_INVENTORY, user, c.var.now()));
     return c.json({ claimed }, 200);
   })
   .openapi(refundRoute, async (c) => {

@@ -1,3 +1,6 @@
+import { claimTicketsSentTo } from "../../../src/domain/ticket-claims";
+import { errorFields, log } from "../../../src/observability/logger";
+import { inBackground } from "../../../src/http/background";
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { audit, clientIp } from "../../../src/audit/audit";
@@ -244,6 +247,13 @@ export const authRoutes = createRouter()
     const { db, user } = await consumeOneTimeToken(c, c.req.valid("json").token, "verify_email");
     await db.users.markEmailVerified(user.id, c.var.now());
     await audit(c, db, { action: "auth.email.verified", targetType: "user", targetId: user.id, actor: { actorType: "user", actorId: user.id } });
+    // The address is proven: tickets sent to it before the account existed become the user's.
+    await inBackground(
+      c,
+      claimTicketsSentTo(db, c.var.config.EVENT_INVENTORY, user, c.var.now()).catch((err) =>
+        log("error", "transfers: claim after verification failed; the user can claim later", { userId: user.id, ...errorFields(err) }),
+      ),
+    );
     return c.body(null, 204);
   })
   .openapi(jwks, async (c) => {
