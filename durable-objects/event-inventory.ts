@@ -18,21 +18,20 @@ import type {
   TierCounts,
 } from "../src/inventory/contract";
 import { CHECKOUT_LEASE_MS, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type Revocations, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
-import { liveEffects, type InventoryAuditEntry, type SaleEffects } from "../src/inventory/effects";
+import { liveEffects, type SaleEffects } from "../src/inventory/effects";
 import { uuidv7 } from "../src/lib/ids";
-import type { MintRequest } from "../src/mint/messages";
 import { signTicketCode } from "../src/tickets/code";
 import { errorFields, log } from "../src/observability/logger";
 import { gateSelling, isOpen, readGate, writeGate } from "./inventory/gate";
 import { endHold, expireDueHolds, findHold, placeHold, readHold, releaseHold } from "./inventory/holds";
 import { claimInFlight, lookup, purgeExpired, record, releaseLease, runIdempotent } from "./inventory/idempotency";
-import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, readOrder, ticketsOf, toOrderDto } from "./inventory/orders";
-import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox, type OutboxRow } from "./inventory/outbox";
+import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, oncePerProviderEvent, readOrder, ticketsOf, toOrderDto } from "./inventory/orders";
+import { applyEffect, type EffectScope } from "./inventory/apply-effects";
+import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox } from "./inventory/outbox";
 import { problem, statusOf } from "./inventory/problems";
 import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
 import { checkIn, checkInCounts, revocations } from "./inventory/checkin";
-import { PaymentProviderError } from "../src/payments/provider";
-import { applyRefundNotice, markRefundFailed, markRefundSucceeded, readRefund, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
+import { applyRefundNotice, refundOrder, refundsOf, toRefundDto } from "./inventory/refunds";
 import { claimTransfers, transferHistory, transferTicket } from "./inventory/transfers";
 import { advanceWaitlists, buyerEntries, joinWaitlist, leaveWaitlist, promoteOnCheckout } from "./inventory/waitlist";
 import { rearm } from "./inventory/schedule";
@@ -324,15 +323,13 @@ export class EventInventory extends DurableObject<Env> {
 
   /** A provider's notice that the order's payment has been refunded up to `amountRefundedMinor` (once per event id). */
   async recordRefundNotice(notice: { providerEventId: string; orderId: string; amountRefundedMinor: number; now: number }): Promise<{ outcome: string }> {
-    const outcome = this.ctx.storage.transactionSync(() => {
-      const seen = this.db.first<{ outcome: string }>`SELECT outcome FROM payment_events WHERE provider_event_id = ${notice.providerEventId}`;
-      if (seen) return "duplicate";
-      const order = readOrder(this.db, notice.orderId);
-      const result = order ? (applyRefundNotice(this.db, order, notice.amountRefundedMinor, notice.now) > 0 ? "refund_confirmed" : "no_refund_pending") : "unknown_order";
-      this.db.run`INSERT INTO payment_events (provider_event_id, order_id, kind, outcome, received_at)
-                  VALUES (${notice.providerEventId}, ${notice.orderId}, 'refunded', ${result}, ${notice.now})`;
-      return result;
-    });
+    const outcome = this.ctx.storage.transactionSync(() =>
+      oncePerProviderEvent(this.db, { ...notice, kind: "refunded" }, () => {
+        const order = readOrder(this.db, notice.orderId);
+        if (!order) return "unknown_order";
+        return applyRefundNotice(this.db, order, notice.amountRefundedMinor, notice.now) > 0 ? "refund_confirmed" : "no_refund_pending";
+      }),
+    );
     await rearm(this.db, this.ctx.storage);
     return { outcome };
   }
@@ -389,6 +386,18 @@ export class EventInventory extends DurableObject<Env> {
     return this.applying;
   }
 
+  /** What applying an effect needs from this object. */
+  private effectScope(): EffectScope {
+    return {
+      db: this.db,
+      storage: this.ctx.storage,
+      tenantId: this.tenantId,
+      eventId: this.eventId,
+      effects: this.effects,
+      orderNow: (orderId) => this.orderNow(orderId),
+    };
+  }
+
   private async runOutbox(now: number): Promise<OutboxReport> {
     const report: OutboxReport = { applied: 0, failed: 0, pending: 0 };
     for (let round = 0; round < 20; round++) {
@@ -396,7 +405,7 @@ export class EventInventory extends DurableObject<Env> {
       if (rows.length === 0) break;
       for (const row of rows) {
         try {
-          await this.applyEffect(row);
+          await applyEffect(this.effectScope(), row);
           this.ctx.storage.transactionSync(() => markApplied(this.db, row));
           report.applied++;
         } catch (err) {
@@ -411,104 +420,6 @@ export class EventInventory extends DurableObject<Env> {
     await rearm(this.db, this.ctx.storage);
     report.pending = pendingEffects(this.db);
     return report;
-  }
-
-  private async applyEffect(row: OutboxRow): Promise<void> {
-    if (row.kind === "audit") {
-      const e = JSON.parse(row.payload!) as Omit<InventoryAuditEntry, "id">;
-      // Audit ids are UUIDs elsewhere; this one is derived from the outbox row so a retry writes it once.
-      return this.effects.audit(this.tenantId, { ...e, id: await stableId(row.id) });
-    }
-    if (row.kind === "provider_refund" || row.kind === "refund_record") return this.applyRefundEffect(row);
-    const order = await this.orderNow(row.ref);
-    switch (row.kind) {
-      case "order_record":
-        return this.effects.recordOrder(this.tenantId, order);
-      case "mint_requests":
-        return this.effects.requestMints(
-          order.tickets.map(
-            (t): MintRequest => ({
-              v: 1,
-              kind: "ticket.mint",
-              tenantId: this.tenantId,
-              eventId: this.eventId,
-              orderId: order.orderId,
-              ticketId: t.ticketId,
-              tierId: t.tierId,
-              ticketNumber: t.number,
-              ownerId: order.buyerId,
-              soldAt: order.paidAt ?? t.issuedAt,
-            }),
-          ),
-        );
-      case "notification":
-        return this.effects.notify({
-          kind: "order.confirmed",
-          tenantId: this.tenantId,
-          eventId: this.eventId,
-          orderId: order.orderId,
-          buyerId: order.buyerId,
-          ticketNumbers: order.tickets.map((t) => t.number),
-          totalMinor: order.totalMinor,
-          currency: order.currency,
-          paidAt: order.paidAt ?? order.createdAt,
-        });
-    }
-  }
-
-  private async applyRefundEffect(row: OutboxRow): Promise<void> {
-    const refundId = row.payload && row.payload !== "null" ? (JSON.parse(row.payload) as { refundId: string }).refundId : row.ref;
-    const refund = readRefund(this.db, refundId);
-    if (!refund) return;
-    const order = readOrder(this.db, refund.order_id)!;
-    if (row.kind === "provider_refund") {
-      if (refund.status !== "requested" || !order.payment_intent_id) return;
-      let result: { refundId: string; status: string };
-      try {
-        result = await this.effects.refundPayment({
-          intentId: order.payment_intent_id,
-          amountMinor: refund.amount_minor,
-          idempotencyKey: `refund-${refund.refund_id}`,
-          metadata: { tenant_id: this.tenantId, event_id: this.eventId, order_id: order.order_id, refund_id: refund.refund_id },
-        });
-      } catch (err) {
-        // A refusal retrying cannot change (e.g. the charge is disputed): the refund is
-        // marked failed for an admin to settle by hand, instead of being retried forever.
-        if (!(err instanceof PaymentProviderError) || err.retryable) throw err;
-        log("error", "inventory: provider refused the refund", { eventId: this.eventId, refundId: refund.refund_id, ...errorFields(err) });
-        this.ctx.storage.transactionSync(() => markRefundFailed(this.db, refund.refund_id, Date.now()));
-        return;
-      }
-      if (result.status === "succeeded") {
-        this.ctx.storage.transactionSync(() => markRefundSucceeded(this.db, refund.refund_id, result.refundId, Date.now()));
-      } else {
-        this.db.run`UPDATE refunds SET provider_refund_id = ${result.refundId} WHERE refund_id = ${refund.refund_id}`;
-      }
-      return;
-    }
-    const dto = toRefundDto(refund);
-    await this.effects.recordRefund(this.tenantId, {
-      ...dto,
-      eventId: this.eventId,
-      providerRefundId: refund.provider_refund_id,
-      requestedBy: refund.requested_by,
-      updatedAt: refund.updated_at,
-    });
-    // The buyer hears about the refund once (the email is keyed by the refund id).
-    const tickets = ticketsOf(this.db, order.order_id).filter((t) => dto.ticketIds.includes(t.ticket_id));
-    await this.effects.notifyRefund({
-      kind: "order.refunded",
-      tenantId: this.tenantId,
-      eventId: this.eventId,
-      orderId: order.order_id,
-      refundId: refund.refund_id,
-      buyerId: order.buyer_id,
-      amountMinor: refund.amount_minor,
-      currency: order.currency,
-      ticketNumbers: tickets.map((t) => t.number),
-      reason: refund.reason.slice(0, 600),
-      cancelled: tickets.some((t) => t.status === "cancelled"),
-    });
   }
 
   /**
@@ -539,12 +450,6 @@ export class EventInventory extends DurableObject<Env> {
     }
     await this.applyOutbox(now);
   }
-}
-
-/** A UUID-shaped id derived from a string (SHA-256), so the same outbox row always writes the same audit id. */
-async function stableId(input: string): Promise<string> {
-  const h = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input)))].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 export interface OutboxReport {

@@ -249,13 +249,24 @@ function seatsFree(db: Db, order: OrderRow): boolean {
  * seats that were sold on). Mismatching intent, amount or currency never issues tickets.
  */
 export function applyPayment(db: Db, notice: PaymentNotice): { outcome: PaymentOutcome; orderId: string | null } {
-  const seen = db.first<{ outcome: PaymentOutcome }>`SELECT outcome FROM payment_events WHERE provider_event_id = ${notice.providerEventId}`;
-  if (seen) return { outcome: "duplicate", orderId: notice.orderId };
+  return { outcome: oncePerProviderEvent(db, notice, () => decide(db, notice)), orderId: notice.orderId };
+}
 
-  const outcome = decide(db, notice);
+/**
+ * Runs `act` for a provider event id seen for the first time and records its outcome in the
+ * same transaction; a redelivery of the id answers `duplicate` and changes nothing.
+ */
+export function oncePerProviderEvent<T extends string>(
+  db: Db,
+  e: { providerEventId: string; orderId: string; kind: string; now: number },
+  act: () => T,
+): T | "duplicate" {
+  const seen = db.first<{ outcome: string }>`SELECT outcome FROM payment_events WHERE provider_event_id = ${e.providerEventId}`;
+  if (seen) return "duplicate";
+  const outcome = act();
   db.run`INSERT INTO payment_events (provider_event_id, order_id, kind, outcome, received_at)
-         VALUES (${notice.providerEventId}, ${notice.orderId}, ${notice.kind}, ${outcome}, ${notice.now})`;
-  return { outcome, orderId: notice.orderId };
+         VALUES (${e.providerEventId}, ${e.orderId}, ${e.kind}, ${outcome}, ${e.now})`;
+  return outcome;
 }
 
 function decide(db: Db, notice: PaymentNotice): PaymentOutcome {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { verifiedTenantId } from "../db/client";
 import { CredentialLookup } from "../db/repositories/credentials";
 import type { Role } from "../db/schema";
@@ -112,3 +112,13 @@ export function tenantOf(c: { var: AppEnv["Variables"] }) {
 
 /** Route middleware: authenticate, then authorize by role (users) or scope (API keys). */
 export const guard = (req: Requirement): MiddlewareHandler<AppEnv>[] => [authenticate, authorize(req)];
+
+/**
+ * The calling user, for operations only people do (holding, buying, transferring tickets);
+ * the route's guard already admits users only, this makes it explicit (403 otherwise).
+ */
+export function userOf(c: Context<AppEnv>, why = "API keys cannot do this"): UserPrincipal {
+  const { principal } = tenantOf(c);
+  if (principal.kind !== "user") throw new AppError("FORBIDDEN", why);
+  return principal;
+}

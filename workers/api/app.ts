@@ -18,7 +18,10 @@ import { fraudRoutes } from "./routes/fraud";
 import { holdRoutes } from "./routes/holds";
 import { orderRoutes } from "./routes/orders";
 import { paymentRoutes } from "./routes/payments";
-import { afterSaleRoutes } from "./routes/after-sale";
+import { checkInRoutes } from "./routes/check-in";
+import { refundRoutes } from "./routes/refunds";
+import { transferRoutes } from "./routes/transfers";
+import { waitlistRoutes } from "./routes/waitlist";
 import { meRoutes } from "./routes/me";
 import { platformRoutes } from "./routes/platform-tenants";
 import { publicCatalogueRoutes } from "./routes/public-catalogue";
@@ -91,7 +94,10 @@ export function createApp(options: AppOptions = {}) {
   app.route("/", availabilityRoutes);
   app.route("/", orderRoutes);
   app.route("/", paymentRoutes);
-  app.route("/", afterSaleRoutes);
+  app.route("/", checkInRoutes);
+  app.route("/", transferRoutes);
+  app.route("/", refundRoutes);
+  app.route("/", waitlistRoutes);
   app.route("/", reportRoutes);
   app.route("/", fraudRoutes);
 

@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { guard, tenantOf } from "../../../src/auth/authenticate";
-import type { UserPrincipal } from "../../../src/auth/principal";
+import { guard, tenantOf, userOf } from "../../../src/auth/authenticate";
 import { ROLES } from "../../../src/db/schema";
 import { visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
 import { admitHold, HOLD_VELOCITY } from "../../../src/fraud";
-import { AppError } from "../../../src/http/errors";
 import { idempotencyKeyOf, requestHash, requireIdempotencyKey, scopedIdempotencyKey } from "../../../src/http/idempotency";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
 import { inventoryFor, rpc, settle, unwrap } from "../../../src/inventory/client";
@@ -100,16 +98,9 @@ export const releaseHoldRoute = createRoute({
   },
 });
 
-/** The guard admits users only; the narrowing makes that explicit. */
-function buyerOf(c: Parameters<typeof tenantOf>[0]): UserPrincipal {
-  const { principal } = tenantOf(c);
-  if (principal.kind !== "user") throw new AppError("FORBIDDEN", "API keys cannot hold tickets");
-  return principal;
-}
-
 export const holdRoutes = createRouter()
   .openapi(createHoldRoute, async (c) => {
-    const buyerP = buyerOf(c);
+    const buyerP = userOf(c, "API keys cannot hold tickets");
     const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
@@ -138,14 +129,14 @@ export const holdRoutes = createRouter()
     return c.json(toHoldDto(hold), 201);
   })
   .openapi(getHoldRoute, async (c) => {
-    const buyerP = buyerOf(c);
+    const buyerP = userOf(c, "API keys cannot hold tickets");
     const { eventId, holdId } = c.req.valid("param");
     const event = await findEvent(tenantOf(c).db, eventId);
     const result = await rpc<InventoryResult<HoldDto>>("getHold", inventoryFor(c, buyerP.tenantId, event.id).getHold(holdId, buyerP.userId));
     return c.json(toHoldDto(unwrap(result)), 200);
   })
   .openapi(releaseHoldRoute, async (c) => {
-    const buyerP = buyerOf(c);
+    const buyerP = userOf(c, "API keys cannot hold tickets");
     const { eventId, holdId } = c.req.valid("param");
     const key = idempotencyKeyOf(c);
     const event = await findEvent(tenantOf(c).db, eventId);

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { guard, tenantOf } from "../../../src/auth/authenticate";
+import { guard, tenantOf, userOf } from "../../../src/auth/authenticate";
 import type { UserPrincipal } from "../../../src/auth/principal";
 import { decodeCursor } from "../../../src/db/pagination";
 import { ROLES, type Role } from "../../../src/db/schema";
@@ -128,13 +128,6 @@ export const listMyTicketsRoute = createRoute({
   responses: { 200: jsonContent(pageOf(Ticket, "TicketPage"), "A page of your tickets"), ...errorResponses(...AUTH_ERRORS, "VALIDATION_FAILED") },
 });
 
-/** The guard admits users only; the narrowing makes that explicit. */
-function buyerOf(c: Context<AppEnv>): UserPrincipal {
-  const { principal } = tenantOf(c);
-  if (principal.kind !== "user") throw new AppError("FORBIDDEN", "API keys cannot buy tickets");
-  return principal;
-}
-
 /**
  * Checkout's second step, for orders that cost money: the provider's payment intent
  * (created with the order id as its idempotency key, so a resumed checkout gets the same
@@ -184,7 +177,7 @@ async function collectPayment(c: Context<AppEnv>, p: UserPrincipal, order: Order
 
 export const orderRoutes = createRouter()
   .openapi(checkoutRoute, async (c) => {
-    const p = buyerOf(c);
+    const p = userOf(c, "API keys cannot buy tickets");
     const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
@@ -212,7 +205,7 @@ export const orderRoutes = createRouter()
     return c.json(toOrderOut(order), 201);
   })
   .openapi(getEventOrderRoute, async (c) => {
-    const p = buyerOf(c);
+    const p = userOf(c, "API keys cannot buy tickets");
     const { eventId, orderId } = c.req.valid("param");
     const event = await findEvent(tenantOf(c).db, eventId);
     const result = await rpc<InventoryResult<OrderDto>>("getOrder", inventoryFor(c, p.tenantId, event.id).getOrder(orderId, p.userId));
@@ -228,7 +221,7 @@ export const orderRoutes = createRouter()
     return c.json({ items: items.map((o) => ({ ...orderRowOut(o), buyerId: o.buyerId, flags: o.flags })), nextCursor: page.nextCursor }, 200);
   })
   .openapi(listMyOrdersRoute, async (c) => {
-    const p = buyerOf(c);
+    const p = userOf(c, "API keys cannot buy tickets");
     const { db } = tenantOf(c);
     const q = c.req.valid("query");
     const page = await db.orders.listForBuyer(p.userId, { limit: q.limit, cursor: decodeCursor(q.cursor), ...(q.eventId ? { eventId: q.eventId } : {}) });
@@ -236,7 +229,7 @@ export const orderRoutes = createRouter()
     return c.json({ items: items.map(orderRowOut), nextCursor: page.nextCursor }, 200);
   })
   .openapi(getMyOrderRoute, async (c) => {
-    const p = buyerOf(c);
+    const p = userOf(c, "API keys cannot buy tickets");
     const { db } = tenantOf(c);
     const { orderId } = c.req.valid("param");
     const row = await db.orders.get(orderId);
@@ -253,7 +246,7 @@ export const orderRoutes = createRouter()
     );
   })
   .openapi(listMyTicketsRoute, async (c) => {
-    const p = buyerOf(c);
+    const p = userOf(c, "API keys cannot buy tickets");
     const { db } = tenantOf(c);
     const q = c.req.valid("query");
     const page = await db.orders.ticketsOfHolder(p.userId, { limit: q.limit, cursor: decodeCursor(q.cursor), ...(q.eventId ? { eventId: q.eventId } : {}) });

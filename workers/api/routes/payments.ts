@@ -8,7 +8,7 @@ import { findEvent } from "../../../src/domain/event-writes";
 import type { AppEnv } from "../../../src/http/context";
 import { AppError } from "../../../src/http/errors";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
-import { inventoryFor, inventoryOf, rpc, unwrap } from "../../../src/inventory/client";
+import { inventoryFor, inventoryOf, rpc, unwrap, type InventoryStub } from "../../../src/inventory/client";
 import type { InventoryResult, OrderDto, PaymentOutcome } from "../../../src/inventory/contract";
 import { UUID_PATTERN } from "../../../src/lib/ids";
 import { log } from "../../../src/observability/logger";
@@ -96,21 +96,18 @@ async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string
   if (!kind || !isPaymentIntentEvent(event)) return { outcome: "ignored" };
 
   const intent = event.data.object;
-  const { tenant_id: tenantId, event_id: eventId, order_id: orderId } = intent.metadata;
-  const ids = [tenantId, eventId, orderId];
-  if (!ids.every((id) => typeof id === "string" && UUID_PATTERN.test(id))) {
-    log("warn", "webhook: intent without our metadata", { stripeEvent: event.id, intent: intent.id });
+  const target = await orderTarget(c, intent.metadata);
+  if (!target) {
+    log("warn", "webhook: intent without an order of ours", { stripeEvent: event.id, intent: intent.id });
     return { outcome: "unknown_order" };
   }
-  // The tenant comes from metadata we wrote, inside a payload the signature vouches for.
-  const tenantDb = new TenantDb(c.var.db, verifiedTenantId(tenantId!));
-  if (!(await tenantDb.events.findById(eventId!))) return { outcome: "unknown_order" };
+  const { inventory, orderId } = target;
   const result = await rpc<{ outcome: PaymentOutcome }>(
     "confirmPayment",
-    inventoryOf(config.EVENT_INVENTORY, tenantId!, eventId!).confirmPayment({
+    inventory.confirmPayment({
       providerEventId: String(event.id),
       kind,
-      orderId: orderId!,
+      orderId,
       intentId: intent.id,
       amountMinor: intent.amount_received ?? intent.amount,
       currency: intent.currency.toUpperCase(),
@@ -128,21 +125,30 @@ async function receiveWebhook(c: Context<AppEnv>, raw: string, signature: string
  * per Stripe event id). The charge carries the payment intent's metadata.
  */
 async function receiveRefund(c: Context<AppEnv>, stripeEventId: string, charge: StripeRefundObject): Promise<{ outcome: string }> {
-  const { tenant_id: tenantId, event_id: eventId, order_id: orderId } = charge.metadata ?? {};
-  if (![tenantId, eventId, orderId].every((id) => typeof id === "string" && UUID_PATTERN.test(id)) || charge.amount_refunded === undefined) {
-    return { outcome: "unknown_order" };
-  }
-  const tenantDb = new TenantDb(c.var.db, verifiedTenantId(tenantId!));
-  if (!(await tenantDb.events.findById(eventId!))) return { outcome: "unknown_order" };
+  const target = charge.amount_refunded === undefined ? null : await orderTarget(c, charge.metadata ?? {});
+  if (!target) return { outcome: "unknown_order" };
   return rpc<{ outcome: string }>(
     "recordRefundNotice",
-    inventoryOf(c.var.config.EVENT_INVENTORY, tenantId!, eventId!).recordRefundNotice({
+    target.inventory.recordRefundNotice({
       providerEventId: stripeEventId,
-      orderId: orderId!,
-      amountRefundedMinor: charge.amount_refunded,
+      orderId: target.orderId,
+      amountRefundedMinor: charge.amount_refunded!,
       now: c.var.now(),
     }),
   );
+}
+
+/**
+ * The order a provider object's metadata names (`tenant_id`, `event_id`, `order_id`, which we
+ * wrote when creating the intent) and its event's inventory; null when the metadata is not
+ * ours or the event does not exist. The tenant is trusted because the signature vouches for
+ * the payload it came in.
+ */
+async function orderTarget(c: Context<AppEnv>, metadata: Record<string, string>): Promise<{ inventory: InventoryStub; orderId: string } | null> {
+  const { tenant_id: tenantId, event_id: eventId, order_id: orderId } = metadata;
+  if (!tenantId || !eventId || !orderId || ![tenantId, eventId, orderId].every((id) => UUID_PATTERN.test(id))) return null;
+  if (!(await new TenantDb(c.var.db, verifiedTenantId(tenantId)).events.findById(eventId))) return null;
+  return { inventory: inventoryOf(c.var.config.EVENT_INVENTORY, tenantId, eventId), orderId };
 }
 
 export const paymentRoutes = createRouter()
