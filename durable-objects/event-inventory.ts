@@ -17,17 +17,17 @@ import type {
   TierConfig,
   TierCounts,
 } from "../src/inventory/contract";
-import { CHECKOUT_LEASE_MS, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type Revocations, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
+import { CHECKOUT_LEASE_MS, NOT_VISIBLE, type NotVisible, type CancellationProgress, type CheckInDto, type CheckInRequest, type JoinWaitlistRequest, type RefundDto, type RefundRequest, type Revocations, type TierCheckIns, type TransferRequest, type WaitlistEntryDto } from "../src/inventory/contract";
 import { liveEffects, type SaleEffects } from "../src/inventory/effects";
 import { uuidv7 } from "../src/lib/ids";
 import { signTicketCode } from "../src/tickets/code";
 import { errorFields, log } from "../src/observability/logger";
-import { gateSelling, isOpen, readGate, writeGate } from "./inventory/gate";
+import { gateSelling, isOpen, readGate, servesPublic, writeGate } from "./inventory/gate";
 import { endHold, expireDueHolds, findHold, placeHold, readHold, releaseHold } from "./inventory/holds";
 import { claimInFlight, lookup, purgeExpired, record, releaseLease, runIdempotent } from "./inventory/idempotency";
 import { applyPayment, attachPayment, checkoutHold, expireDueOrders, findOrder, oncePerProviderEvent, readOrder, ticketsOf, toOrderDto } from "./inventory/orders";
-import { applyEffect, type EffectScope } from "./inventory/apply-effects";
-import { dueEffects, markApplied, markFailed, pendingEffects, rescheduleOutbox } from "./inventory/outbox";
+import { applyEffects, type EffectScope } from "./inventory/apply-effects";
+import { dueEffects, OUTBOX_MAX_ROUNDS, OUTBOX_ROUND_ROWS, pendingEffects, rescheduleOutbox } from "./inventory/outbox";
 import { problem, statusOf } from "./inventory/problems";
 import { cancellationProgress, cancellationStep, startCancellation } from "./inventory/cancellation";
 import { checkIn, checkInCounts, revocations } from "./inventory/checkin";
@@ -104,6 +104,11 @@ export class EventInventory extends DurableObject<Env> {
     return result;
   }
 
+  /** `hold` for a buyer whose view of the event the API has not looked up (contract NotVisible). */
+  async holdIfPublic(req: HoldRequest): Promise<IdempotentOutcome<HoldDto> | NotVisible> {
+    return servesPublic(readGate(this.db)) ? this.hold(req) : NOT_VISIBLE;
+  }
+
   async hold(req: HoldRequest): Promise<IdempotentOutcome<HoldDto>> {
     if (!Number.isSafeInteger(req.ttlMs) || req.ttlMs <= 0) throw new RangeError("ttlMs must be a positive integer");
     const outcome = this.ctx.storage.transactionSync(() =>
@@ -152,6 +157,11 @@ export class EventInventory extends DurableObject<Env> {
   }
 
   // ---------------------------------------------------------------- orders
+
+  /** `checkout` for a buyer whose view of the event the API has not looked up (contract NotVisible). */
+  async checkoutIfPublic(req: CheckoutRequest): Promise<CheckoutStep | NotVisible> {
+    return servesPublic(readGate(this.db)) ? this.checkout(req) : NOT_VISIBLE;
+  }
 
   /**
    * Checkout, step one (see CheckoutStep): a free order is finished here; one that costs
@@ -375,8 +385,9 @@ export class EventInventory extends DurableObject<Env> {
 
   /**
    * Applies due outbox effects (D1 order records, mint requests, confirmations), oldest
-   * first. A failing effect stays with its attempts counted and is retried with backoff
-   * from the alarm; the others go on. One run at a time per object.
+   * first, in rounds of many rows batched by kind across orders (apply-effects.ts). A
+   * failing batch leaves its rows with their attempts counted, retried with backoff from
+   * the alarm; the other batches go on. One run at a time per object.
    */
   async applyOutbox(now: number = Date.now()): Promise<OutboxReport> {
     if (this.applying) return this.applying;
@@ -400,20 +411,13 @@ export class EventInventory extends DurableObject<Env> {
 
   private async runOutbox(now: number): Promise<OutboxReport> {
     const report: OutboxReport = { applied: 0, failed: 0, pending: 0 };
-    for (let round = 0; round < 20; round++) {
-      const rows = dueEffects(this.db, now, 25);
+    for (let round = 0; round < OUTBOX_MAX_ROUNDS; round++) {
+      const rows = dueEffects(this.db, now, OUTBOX_ROUND_ROWS);
       if (rows.length === 0) break;
-      for (const row of rows) {
-        try {
-          await applyEffect(this.effectScope(), row);
-          this.ctx.storage.transactionSync(() => markApplied(this.db, row));
-          report.applied++;
-        } catch (err) {
-          report.failed++;
-          log("warn", "inventory: effect failed; will retry", { eventId: this.eventId, effect: row.id, attempts: row.attempts + 1, ...errorFields(err) });
-          this.ctx.storage.transactionSync(() => markFailed(this.db, row, Date.now(), String(errorFields(err).errorMessage ?? "error")));
-        }
-      }
+      // Batched by kind across the round's orders; failed rows are already marked for a retry.
+      const applied = await applyEffects(this.effectScope(), rows);
+      report.applied += applied.applied;
+      report.failed += applied.failed;
       if (report.failed > 0) break;
     }
     this.ctx.storage.transactionSync(() => rescheduleOutbox(this.db));

@@ -8,6 +8,8 @@
 //
 //   npm run bench:sale                     CLIENTS=200 ATTEMPTS=5000 CAPACITY=1000 (defaults)
 //   CLIENTS=300 ATTEMPTS=8000 npm run bench:sale
+//   PROBES=0 npm run bench:sale            load, baselines and auth floor only (short JSON)
+//   PROFILE=/tmp/p npm run bench:sale      + V8 CPU profiles of every isolate during the load
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -35,6 +37,10 @@ const USERS = int("USERS", Math.max(200, CLIENTS, Math.ceil(ATTEMPTS / 15)));
 const SEQ = int("SEQ", 150);
 const SETUP_CONCURRENCY = int("SETUP_CONCURRENCY", 16);
 const DRAIN_TIMEOUT_MS = int("DRAIN_TIMEOUT_MS", 60_000);
+/** PROFILE=<file.cpuprofile>: unminified bundle, V8 CPU profile of the API isolate during the load (DevTools format). */
+const PROFILE = process.env.PROFILE || null;
+/** PROBES=0 skips the sequential and direct-DO probes (quicker iterations). */
+const PROBES = process.env.PROBES !== "0";
 const PASSWORD = "correct horse battery staple";
 
 const t00 = performance.now();
@@ -87,7 +93,7 @@ async function cpuOf(fn) {
 /** `wrangler deploy --dry-run` bundles exactly what would be deployed (minified, top-level env). */
 function bundle(outdir) {
   const wrangler = path.join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
-  const res = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--env", "", "--outdir", outdir], {
+  const res = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--env", "", "--outdir", outdir, ...(PROFILE ? ["--no-minify"] : [])], {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
@@ -198,6 +204,7 @@ async function startWorker(modules, env) {
     workers,
     logRequests: false,
     enableDevRegistry: false,
+    ...(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {}),
     telemetry: { enabled: false },
     handleStructuredLogs: onWorkerLog,
   });
@@ -216,6 +223,43 @@ async function applyMigrations(mf) {
     if (stmts.length) await db.batch(stmts.map((s) => db.prepare(s)));
   }
   return { db, files };
+}
+
+// ---------------------------------------------------------------- CPU profile (PROFILE=...)
+
+const INSPECTOR_PORT = 9400 + Math.floor(Math.random() * 500);
+/** Starts V8's sampling profiler in every isolate workerd exposes; stop() returns { target: profile }. */
+async function startProfiler() {
+  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
+  const sessions = [];
+  for (const t of targets) {
+    const ws = new WebSocket(t.webSocketDebuggerUrl);
+    await new Promise((ok, fail) => ((ws.onopen = ok), (ws.onerror = fail)));
+    let id = 0;
+    const pending = new Map();
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg), pending.delete(msg.id);
+    };
+    const send = (method, params = {}) =>
+      new Promise((ok) => {
+        pending.set(++id, ok);
+        ws.send(JSON.stringify({ id, method, params }));
+      });
+    await send("Profiler.enable");
+    await send("Profiler.setSamplingInterval", { interval: 200 });
+    await send("Profiler.start");
+    sessions.push({ name: t.title || t.id, ws, send });
+  }
+  return async () => {
+    const out = {};
+    for (const s of sessions) {
+      const r = await s.send("Profiler.stop");
+      out[s.name] = r.result?.profile ?? null;
+      s.ws.close();
+    }
+    return out;
+  };
 }
 
 // ---------------------------------------------------------------- HTTP
@@ -320,8 +364,12 @@ const live = async () => {
   return r.status;
 };
 
-/** ATTEMPTS x GET /health/live from CLIENTS concurrent clients. */
-async function baseline(label) {
+/**
+ * ATTEMPTS x GET /health/live from CLIENTS concurrent clients (or `request`, e.g. the
+ * authentication floor: a hold without its Idempotency-Key, refused 400 right after the
+ * caller's token and session are checked).
+ */
+async function baseline(label, request = live) {
   const lat = [];
   const hist = {};
   let next = 0;
@@ -332,7 +380,7 @@ async function baseline(label) {
         while (next++ < ATTEMPTS) {
           const s = performance.now();
           try {
-            bump(hist, await live());
+            bump(hist, await request(next));
           } catch {
             bump(hist, "network_error");
           }
@@ -645,7 +693,18 @@ try {
   const before = await baseline("before");
 
   progress(`load: ${ATTEMPTS} attempts from ${CLIENTS} concurrent clients (${world.customers.length} customers)`);
+  const stopProfiler = PROFILE ? await startProfiler() : null;
   const L = await load(world);
+  if (stopProfiler) {
+    const { writeFileSync } = await import("node:fs");
+    const profiles = await stopProfiler();
+    for (const [name, prof] of Object.entries(profiles)) {
+      if (!prof) continue;
+      const file = `${PROFILE.replace(/\.cpuprofile$/, "")}.${name.replace(/[^A-Za-z0-9_-]+/g, "_")}.cpuprofile`;
+      writeFileSync(file, JSON.stringify(prof));
+      progress(`CPU profile of ${name}: ${file}`);
+    }
+  }
   const lastSale = performance.now();
   const loadavgAfterLoad = loadavg()[0];
   const holdRequests = L.holdLat.length;
@@ -659,6 +718,17 @@ try {
   for (const o of L.oddities) progress(`  unexpected: ${o}`);
 
   const after = await baseline("after");
+  // The least any authenticated call costs: token + session check (one D1 read), then 400.
+  const authFloor = await baseline("auth_floor", async (k) => {
+    const buyer = world.customers[k % world.customers.length];
+    const r = await fetch(new URL(`/v1/events/${world.event.id}/holds`, BASE), {
+      method: "POST",
+      headers: { authorization: `Bearer ${buyer.token}`, "content-type": "application/json", "cf-connecting-ip": buyer.ip },
+      body: JSON.stringify(holdBody(world.tier.id)),
+    });
+    await r.arrayBuffer();
+    return r.status;
+  });
 
   const sold = L.orders.reduce((n, o) => n + o.tickets.length, 0);
   const drained = await drain(db, world.event.id, L.orders.length);
@@ -684,6 +754,10 @@ try {
   progress(`availability ${av.status} (x-cache ${av.headers.get("x-cache")}): ${JSON.stringify(av.body?.items ?? av.text.slice(0, 200))}`);
 
   // Per-request cost, sequential on the now idle server, on a fresh event of the same tenant.
+  if (!PROBES) {
+    console.log(JSON.stringify({ auth_floor_rps: authFloor.rps, auth_floor_ratio: round(authFloor.rps / Math.max(before.rps, after.rps), 3), auth_floor_p99_ms: authFloor.p99_ms, sold, hold_rps: round(hold_rps, 1), checkout_rps: round(checkout_rps, 1), baseline_rps: Math.max(before.rps, after.rps), ratio: round(hold_rps / Math.max(before.rps, after.rps), 3), hold_p50_ms: holdS.p50, hold_p99_ms: holdS.p99, baseline_p99_ms: Math.min(before.p99_ms, after.p99_ms), workerd_cpu_ms_per_attempt: L.cpu.serverMs === null ? null : round(L.cpu.serverMs / ATTEMPTS, 3), d1_orders: drained.n, dup: dups.dup }));
+    throw Object.assign(new Error("PROBES=0"), { quiet: true });
+  }
   const probeEvent = await onSaleEvent(world.owner, 2 * SEQ + 40, 10_000);
   const seq = await sequentialProbe({ ...world, ...probeEvent });
   progress(
@@ -736,6 +810,15 @@ try {
     baseline_p50_ms: best.p50_ms,
     baseline_p99_ms: bestP99,
     baseline_runs: [before, after],
+    // The least any signed-in request costs here (token + session check, then 400): a
+    // ceiling for hold_rps whatever a hold does after authentication.
+    auth_floor_rps: authFloor.rps,
+    auth_floor_ratio: round(authFloor.rps / best.rps, 3),
+    auth_floor_p50_ms: authFloor.p50_ms,
+    auth_floor_p99_ms: authFloor.p99_ms,
+    auth_floor_cpu_ms_per_req: authFloor.server_cpu_ms_per_req,
+    auth_floor_statuses: authFloor.statuses,
+    sold_out_phase_hold_rps: L.saleWall === null ? null : round(L.phases.sold_out.n / (L.wall - L.saleWall), 1),
     baseline_choice: "before and after the load; baseline_rps = the faster run, baseline_p99_ms = the lower p99 (the stricter choice for both targets)",
     hold_statuses: L.holdHist,
     hold_refusals: L.holdCodes,
@@ -782,6 +865,11 @@ try {
   };
   console.log(JSON.stringify(result));
 } catch (err) {
+  if (err?.quiet) {
+    await mf?.dispose().catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(0);
+  }
   exitCode = 1;
   console.error(`bench:sale failed: ${err?.stack ?? err}`);
   if (logSamples.size) console.error(`worker errors/warnings seen: ${JSON.stringify(Object.fromEntries(logSamples))}`);

@@ -1,17 +1,19 @@
+import { SNAPSHOT_BATCH_ORDERS } from "../../src/db/repositories/orders";
 import type { OrderDto } from "../../src/inventory/contract";
-import type { InventoryAuditEntry, SaleEffects } from "../../src/inventory/effects";
+import { QUEUE_BATCH, type InventoryAuditEntry, type SaleEffects } from "../../src/inventory/effects";
 import type { MintRequest } from "../../src/mint/messages";
+import type { OrderConfirmedMessage } from "../../src/notifications/messages";
 import { errorFields, log } from "../../src/observability/logger";
 import { PaymentProviderError } from "../../src/payments/provider";
-import { readOrder, ticketsOf } from "./orders";
-import type { OutboxRow } from "./outbox";
+import { readOrder, readSaleView, ticketsOf, type SaleView } from "./orders";
+import { settle, type EffectKind, type OutboxRow } from "./outbox";
 import { markRefundFailed, markRefundSucceeded, readRefund, toRefundDto } from "./refunds";
 import type { Db } from "./sql";
 
 /**
- * Applies one outbox row of the EventInventory (ADR 0008): reads the state the effect is
- * about as it is now and hands it to the destination. Throwing leaves the row for a retry;
- * every destination is idempotent, so applying a row twice is harmless.
+ * Applies the outbox rows of the EventInventory (ADR 0008): reads the state each effect is
+ * about as it is now and hands it to the destination. A failed effect leaves its row for
+ * a retry; every destination is idempotent, so applying a row twice is harmless.
  */
 export interface EffectScope {
   db: Db;
@@ -23,39 +25,178 @@ export interface EffectScope {
   orderNow(orderId: string): Promise<OrderDto>;
 }
 
-export async function applyEffect(s: EffectScope, row: OutboxRow): Promise<void> {
-  switch (row.kind) {
-    case "audit": {
-      const e = JSON.parse(row.payload!) as Omit<InventoryAuditEntry, "id">;
-      // Audit ids are UUIDs elsewhere; this one is derived from the outbox row so a retry writes it once.
-      return s.effects.audit(s.tenantId, { ...e, id: await stableId(row.id) });
-    }
-    case "provider_refund":
-      return requestProviderRefund(s, refundIdOf(row));
-    case "refund_record":
-      return recordRefund(s, refundIdOf(row));
-    case "order_record":
-      return s.effects.recordOrder(s.tenantId, await s.orderNow(row.ref));
-    case "mint_requests":
-      return s.effects.requestMints(mintRequests(s, await s.orderNow(row.ref)));
-    case "notification": {
-      const order = await s.orderNow(row.ref);
-      return s.effects.notify({
-        kind: "order.confirmed",
-        tenantId: s.tenantId,
-        eventId: s.eventId,
-        orderId: order.orderId,
-        buyerId: order.buyerId,
-        ticketNumbers: order.tickets.map((t) => t.number),
-        totalMinor: order.totalMinor,
-        currency: order.currency,
-        paidAt: order.paidAt ?? order.createdAt,
-      });
-    }
-  }
+export interface ApplyReport {
+  applied: number;
+  failed: number;
 }
 
-const mintRequests = (s: EffectScope, order: OrderDto): MintRequest[] =>
+/** Orders per `recordOrders` call: one D1 batch each. */
+export const ORDERS_PER_CALL = SNAPSHOT_BATCH_ORDERS;
+/** Audit entries per `audit` call: one D1 batch each. */
+const AUDITS_PER_CALL = 100;
+
+/** A row with what its effect sends (an order, its mint requests, a message). */
+type Item<T> = { row: OutboxRow; value: T };
+type Failure = { row: OutboxRow; error: string };
+
+/**
+ * Applies one round of due rows. The sale's effects go in batches across orders, each
+ * kind on its own: every order record of the round in D1 batches of `ORDERS_PER_CALL`
+ * orders, the mint requests in sendBatch calls of up to 100 messages, the confirmations
+ * likewise, the audit entries in one D1 batch. Each kind's rows are settled together in
+ * one transaction: applied, or failed with backoff when their call threw. A failing call
+ * fails only its own rows (narrowed down by `applyBatched`); the other calls and kinds
+ * still apply. Refund rows (rare, each with its own provider call and follow-up) go one
+ * at a time.
+ */
+export async function applyEffects(s: EffectScope, rows: OutboxRow[]): Promise<ApplyReport> {
+  const report: ApplyReport = { applied: 0, failed: 0 };
+  const byKind = new Map<EffectKind, OutboxRow[]>();
+  for (const row of rows) {
+    const list = byKind.get(row.kind);
+    if (list) list.push(row);
+    else byKind.set(row.kind, [row]);
+  }
+  const of = (kind: EffectKind) => byKind.get(kind) ?? [];
+
+  // Reads first, all of them before anything is sent: the order records carry the signed
+  // codes; the mint requests and confirmations reuse those reads or read without codes.
+  const unreadable: Failure[] = [];
+  const views = new Map<string, SaleView>();
+  const records: Item<OrderDto>[] = [];
+  for (const row of of("order_record")) {
+    try {
+      const order = await s.orderNow(row.ref);
+      views.set(row.ref, order);
+      records.push({ row, value: order });
+    } catch (err) {
+      unreadable.push({ row, error: errorText(err) });
+    }
+  }
+  const viewOf = (row: OutboxRow): SaleView => {
+    const view = views.get(row.ref) ?? readSaleView(s.db, row.ref);
+    if (!view) throw new Error(`order ${row.ref} not found`);
+    views.set(row.ref, view);
+    return view;
+  };
+  const readAll = <T>(kind: EffectKind, read: (row: OutboxRow) => T): Item<T>[] =>
+    of(kind).flatMap((row) => {
+      try {
+        return [{ row, value: read(row) }];
+      } catch (err) {
+        unreadable.push({ row, error: errorText(err) });
+        return [];
+      }
+    });
+  const mints = readAll("mint_requests", (row) => mintRequests(s, viewOf(row)));
+  const notes = readAll("notification", (row) => confirmation(s, viewOf(row)));
+  const audits: Item<InventoryAuditEntry>[] = [];
+  for (const item of readAll("audit", (row) => JSON.parse(row.payload!) as Omit<InventoryAuditEntry, "id">)) {
+    // Audit ids are UUIDs elsewhere; this one is derived from the outbox row so a retry writes it once.
+    audits.push({ row: item.row, value: { ...item.value, id: await stableId(item.row.id) } });
+  }
+  if (unreadable.length > 0) {
+    log("warn", "inventory: effects could not be read; will retry", { eventId: s.eventId, effects: unreadable.map((f) => f.row.id).slice(0, 10), error: unreadable[0]!.error });
+    s.storage.transactionSync(() => settle(s.db, [], unreadable, Date.now()));
+    report.failed += unreadable.length;
+  }
+
+  const outcomes = await Promise.all([
+    applyBatched(s, "order_record", chunk(records, ORDERS_PER_CALL, () => 1), (items) => s.effects.recordOrders(s.tenantId, items.map((i) => i.value))),
+    // An order's requests stay in one call; an order with more than a batch takes its own call.
+    applyBatched(s, "mint_requests", chunk(mints, QUEUE_BATCH, (i) => i.value.length), (items) => s.effects.requestMints(items.flatMap((i) => i.value))),
+    applyBatched(s, "notification", chunk(notes, QUEUE_BATCH, () => 1), (items) => s.effects.notifyAll(items.map((i) => i.value))),
+    applyBatched(s, "audit", chunk(audits, AUDITS_PER_CALL, () => 1), (items) => s.effects.audit(s.tenantId, items.map((i) => i.value))),
+  ]);
+  for (const o of outcomes) {
+    report.applied += o.applied;
+    report.failed += o.failed;
+  }
+
+  for (const row of [...of("provider_refund"), ...of("refund_record")]) {
+    try {
+      if (row.kind === "provider_refund") await requestProviderRefund(s, refundIdOf(row));
+      else await recordRefund(s, refundIdOf(row));
+      s.storage.transactionSync(() => settle(s.db, [row], [], Date.now()));
+      report.applied++;
+    } catch (err) {
+      log("warn", "inventory: effect failed; will retry", { eventId: s.eventId, effect: row.id, attempts: row.attempts + 1, ...errorFields(err) });
+      s.storage.transactionSync(() => settle(s.db, [], [{ row, error: errorText(err) }], Date.now()));
+      report.failed++;
+    }
+  }
+  return report;
+}
+
+/**
+ * Extra calls one kind may spend per run splitting failed batches. With it, one row that
+ * can never apply (a bug in its data) is found by halving in about 2·log2(batch) calls
+ * and does not hold back the rows batched with it; while a destination is down, a run
+ * wastes at most this many calls on it.
+ */
+const SPLIT_BUDGET = 16;
+
+/**
+ * Sends each chunk of one kind with one call, then settles all the kind's rows in one
+ * transaction. A failed call is tried again as two halves while the split budget lasts,
+ * so the rows that fail end up alone (or in small batches) and the others apply; rows
+ * still failing are logged and wait for a retry with backoff. Never throws.
+ */
+async function applyBatched<T>(s: EffectScope, kind: EffectKind, chunks: Item<T>[][], send: (items: Item<T>[]) => Promise<void>): Promise<ApplyReport> {
+  const applied: OutboxRow[] = [];
+  const failed: Failure[] = [];
+  const work = [...chunks];
+  let budget = SPLIT_BUDGET;
+  while (work.length > 0) {
+    const items = work.shift()!;
+    try {
+      await send(items);
+      applied.push(...items.map((i) => i.row));
+    } catch (err) {
+      if (items.length > 1 && budget >= 2) {
+        budget -= 2;
+        const half = Math.ceil(items.length / 2);
+        work.unshift(items.slice(0, half), items.slice(half));
+        continue;
+      }
+      log("warn", "inventory: effects failed; will retry", {
+        eventId: s.eventId,
+        kind,
+        effects: items.length,
+        first: items[0]!.row.id,
+        attempts: Math.min(...items.map((i) => i.row.attempts)) + 1,
+        ...errorFields(err),
+      });
+      const error = errorText(err);
+      failed.push(...items.map((i) => ({ row: i.row, error })));
+    }
+  }
+  if (applied.length > 0 || failed.length > 0) s.storage.transactionSync(() => settle(s.db, applied, failed, Date.now()));
+  return { applied: applied.length, failed: failed.length };
+}
+
+/** Consecutive chunks whose sizes add up to at most `max` (an item bigger than `max` alone). */
+function chunk<T>(items: T[], max: number, size: (item: T) => number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && total + n > max) {
+      chunks.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(item);
+    total += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+const errorText = (err: unknown) => String(errorFields(err).errorMessage ?? "error");
+
+const mintRequests = (s: EffectScope, order: SaleView): MintRequest[] =>
   order.tickets.map((t) => ({
     v: 1,
     kind: "ticket.mint",
@@ -68,6 +209,18 @@ const mintRequests = (s: EffectScope, order: OrderDto): MintRequest[] =>
     ownerId: order.buyerId,
     soldAt: order.paidAt ?? t.issuedAt,
   }));
+
+const confirmation = (s: EffectScope, order: SaleView): OrderConfirmedMessage => ({
+  kind: "order.confirmed",
+  tenantId: s.tenantId,
+  eventId: s.eventId,
+  orderId: order.orderId,
+  buyerId: order.buyerId,
+  ticketNumbers: order.tickets.map((t) => t.number),
+  totalMinor: order.totalMinor,
+  currency: order.currency,
+  paidAt: order.paidAt ?? order.createdAt,
+});
 
 /** Refund rows are keyed by the refund id, or carry it in the payload (status updates). */
 function refundIdOf(row: OutboxRow): string {

@@ -75,6 +75,32 @@ export function ticketsOf(db: Db, orderId: string): TicketRow[] {
   return db.all<TicketRow>`SELECT * FROM tickets WHERE order_id = ${orderId} ORDER BY number`;
 }
 
+/**
+ * What an order's mint requests and confirmation need: no codes, so nothing is signed
+ * and only a few columns are read. An `OrderDto` is one too (the outbox reuses an order
+ * it read with its codes in the same round).
+ */
+export type SaleView = Pick<OrderDto, "orderId" | "buyerId" | "totalMinor" | "currency" | "createdAt" | "paidAt"> & {
+  tickets: Pick<TicketDto, "ticketId" | "tierId" | "number" | "issuedAt">[];
+};
+
+export function readSaleView(db: Db, orderId: string): SaleView | null {
+  const o = db.first<{ buyer_id: string; total_minor: number; currency: string; created_at: number; paid_at: number | null }>`
+    SELECT buyer_id, total_minor, currency, created_at, paid_at FROM orders WHERE order_id = ${orderId}`;
+  if (!o) return null;
+  const tickets = db.all<{ ticket_id: string; tier_id: string; number: number; issued_at: number }>`
+    SELECT ticket_id, tier_id, number, issued_at FROM tickets WHERE order_id = ${orderId} ORDER BY number`;
+  return {
+    orderId,
+    buyerId: o.buyer_id,
+    totalMinor: o.total_minor,
+    currency: o.currency,
+    createdAt: o.created_at,
+    paidAt: o.paid_at,
+    tickets: tickets.map((t) => ({ ticketId: t.ticket_id, tierId: t.tier_id, number: t.number, issuedAt: t.issued_at })),
+  };
+}
+
 export function toOrderDto(db: Db, row: OrderRow, eventId: string): OrderDto {
   const payment: OrderPayment | null =
     row.payment_provider !== "none" && row.payment_intent_id && row.client_secret

@@ -25,6 +25,15 @@ export type OutboxRow = {
   next_at: number;
 };
 
+/**
+ * One outbox run reads due rows in rounds of `OUTBOX_ROUND_ROWS` (about a hundred orders'
+ * three rows) and applies each round's rows kind by kind in batches (apply-effects.ts),
+ * for at most `OUTBOX_MAX_ROUNDS` rounds; what is left is due at once and the alarm
+ * comes back for it.
+ */
+export const OUTBOX_ROUND_ROWS = 300;
+export const OUTBOX_MAX_ROUNDS = 20;
+
 const OUTBOX_SCHEDULE_ID = "outbox";
 const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -59,6 +68,15 @@ export function pendingEffects(db: Db): number {
 /** Done, unless the row changed while it was applied (then it runs again). */
 export function markApplied(db: Db, row: OutboxRow): void {
   db.run`DELETE FROM outbox WHERE id = ${row.id} AND gen = ${row.gen}`;
+}
+
+/**
+ * Settles the rows of one batch of effects together (call inside one transaction): each
+ * applied row is deleted unless its `gen` moved, each failed one counts an attempt.
+ */
+export function settle(db: Db, applied: readonly OutboxRow[], failed: readonly { row: OutboxRow; error: string }[], now: number): void {
+  for (const row of applied) markApplied(db, row);
+  for (const f of failed) markFailed(db, f.row, now, f.error);
 }
 
 export function markFailed(db: Db, row: OutboxRow, now: number, error: string): void {

@@ -205,6 +205,10 @@ const MIGRATIONS: readonly string[] = [
     processed   INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   `,
+  // 5: the event's visibility in the gate, so buyers' sale calls need no D1 lookup (ADR 0006).
+  `
+  ALTER TABLE gate ADD COLUMN visibility TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -47,6 +47,7 @@ async function userPrincipal(c: Parameters<MiddlewareHandler<AppEnv>>[0], token:
     role: row.role,
     sessionId: claims.sid,
     emailVerified: row.emailVerifiedAt !== null,
+    accountCreatedAt: row.createdAt,
   };
 }
 

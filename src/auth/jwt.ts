@@ -27,7 +27,12 @@ interface KeyRing {
   signer: { kid: string; key: CryptoKey };
   verifiers: Map<string, CryptoKey>;
   publicJwks: PublicJwk[];
+  /** Tokens this ring verified, by their exact text (see verifyAccessToken). */
+  verified: Map<string, { claims: AccessClaims; nbfMs: number; expMs: number }>;
 }
+
+/** Verified tokens remembered per isolate: ~400 bytes each, so at most a few MB. */
+const VERIFIED_CACHE_SIZE = 5000;
 
 const rings = new WeakMap<object, Promise<KeyRing>>();
 
@@ -51,7 +56,7 @@ async function buildRing(keys: SigningJwk[]): Promise<KeyRing> {
   }
   const first = keys[0]!;
   const signKey = (await importJWK({ kty: first.kty, crv: first.crv, x: first.x, d: first.d }, ALG)) as CryptoKey;
-  return { signer: { kid: first.kid, key: signKey }, verifiers, publicJwks: keys.map(publicPart) };
+  return { signer: { kid: first.kid, key: signKey }, verifiers, publicJwks: keys.map(publicPart), verified: new Map() };
 }
 
 function keyRing(config: ApiConfig): Promise<KeyRing> {
@@ -81,9 +86,20 @@ export async function signAccessToken(config: ApiConfig, claims: AccessClaims, n
     .sign(signer.key);
 }
 
-/** Returns the verified claims, or null for any invalid token (the caller answers 401). */
+/**
+ * Returns the verified claims, or null for any invalid token (the caller answers 401).
+ *
+ * A token that verified once is remembered by its exact text for the rest of its life in
+ * this isolate, so a buyer's next request skips the Ed25519 check (measured: one of the
+ * larger CPU costs of a hold). Only what the signature proves is cached: the time window
+ * (nbf, exp) is checked on every call, and the caller still checks the session, user and
+ * tenant in D1 on every request, so revocation is unaffected. The cache belongs to the key
+ * ring, which belongs to the loaded config: a rotated key list starts an empty one.
+ */
 export async function verifyAccessToken(config: ApiConfig, token: string, now: number): Promise<AccessClaims | null> {
-  const { verifiers } = await keyRing(config);
+  const { verifiers, verified } = await keyRing(config);
+  const known = verified.get(token);
+  if (known) return known.nbfMs <= now && now < known.expMs ? known.claims : null;
   try {
     const { payload } = await jwtVerify(
       token,
@@ -101,7 +117,12 @@ export async function verifyAccessToken(config: ApiConfig, token: string, now: n
         requiredClaims: ["sub", "exp", "iat", "tid", "role", "tv", "sid"],
       },
     );
-    return parseClaims(payload);
+    const claims = parseClaims(payload);
+    if (claims && typeof payload.exp === "number") {
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { claims, nbfMs: typeof payload.nbf === "number" ? payload.nbf * 1000 : -Infinity, expMs: payload.exp * 1000 });
+    }
+    return claims;
   } catch {
     return null;
   }

@@ -9,6 +9,8 @@ export type UserPrincipal = {
   role: Role;
   sessionId: string;
   emailVerified: boolean;
+  /** When the account was created (read with the session check; a fraud signal at checkout). */
+  accountCreatedAt: number;
 };
 export type ApiKeyPrincipal = { kind: "api_key"; tenantId: TenantId; keyId: string; scopes: Scope[] };
 export type PlatformPrincipal = { kind: "platform" };

@@ -3,8 +3,20 @@ import * as schema from "./schema";
 
 export type Db = DrizzleD1Database<typeof schema>;
 
+/**
+ * One drizzle instance per D1 binding object: building it walks the whole schema (relations
+ * config), which per request cost more CPU than a query. The binding object is the key, so a
+ * test's wrapped or failing D1 gets its own instance.
+ */
+const instances = new WeakMap<D1Database, Db>();
+
 export function createDb(d1: D1Database): Db {
-  return drizzle(d1, { schema });
+  let db = instances.get(d1);
+  if (!db) {
+    db = drizzle(d1, { schema });
+    instances.set(d1, db);
+  }
+  return db;
 }
 
 declare const tenantIdBrand: unique symbol;

@@ -56,7 +56,10 @@ export async function visibleEvent(p: TenantPrincipal, db: TenantDb, eventId: st
   // Buyers see what the public catalogue would serve by id: listed states, and PUBLIC or
   // UNLISTED visibility (a PRIVATE event is for staff until it is opened up).
   const visible =
-    event && (p.kind === "api_key" || EVENT_STAFF.includes(p.role) || (PUBLICLY_LISTED.includes(event.status) && event.visibility !== "PRIVATE"));
+    event && (seesEveryEvent(p) || (PUBLICLY_LISTED.includes(event.status) && event.visibility !== "PRIVATE"));
   if (!visible) throw new AppError("NOT_FOUND", "No such event");
   return event;
 }
+
+/** Staff (and API keys) see every event of the tenant; everyone else only what the public could. */
+export const seesEveryEvent = (p: TenantPrincipal) => p.kind === "api_key" || EVENT_STAFF.includes(p.role);

@@ -160,7 +160,8 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
   if (!updated) return lostRace(c, db, id);
   // The holders' notice goes out now rather than at the next cron tick.
   if (overridden?.message) await inBackground(c, drainOutbox(c.var.db, { notifications: c.var.config.NOTIFICATIONS }, c.var.now()));
-  // The DO judges sales by the gate (status, sales window, start): push it now rather than
+  // The DO judges sales by the gate (status, sales window, start, and visibility for buyers'
+  // calls served without a D1 lookup): push it now rather than
   // at the next cron tick when one of those moved.
   if (GATE_FIELDS.some((f) => f in diff)) {
     await pushGate(c.var.config.EVENT_INVENTORY, updated, (r) => db.events.recordGateVersion(r.id, r.version));
@@ -168,7 +169,7 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
   return updated;
 }
 
-const GATE_FIELDS = ["salesStartAt", "salesEndAt", "startsAt"] as const;
+const GATE_FIELDS = ["salesStartAt", "salesEndAt", "startsAt", "visibility"] as const;
 
 const venueGone = () =>
   new AppError("VALIDATION_FAILED", "No such venue", { errors: [{ field: "body.venueId", message: "No such venue" }] });

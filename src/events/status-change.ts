@@ -77,6 +77,7 @@ export const gateStateOf = (e: EventRow): GateState => ({
   salesEndAt: e.salesEndAt,
   startsAt: e.startsAt,
   reason: e.statusReason,
+  visibility: e.visibility,
 });
 
 const GATE_PUSH_TIMEOUT_MS = 5_000;

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { tenantOf } from "../auth/authenticate";
 import type { UserPrincipal } from "../auth/principal";
 import type { AppEnv } from "../http/context";
 import { errorFields, log } from "../observability/logger";
@@ -25,7 +24,7 @@ async function soft<T>(what: string, read: () => Promise<T>): Promise<T | undefi
  * The risk signals of a checkout the API can read (docs/adr/0009-fraud-signals.md): the
  * buyer's hold attempts in the velocity window and the distinct buyers behind the
  * client's address (RateLimiter peeks, which count nothing) become `flags`; the account's
- * creation time goes along so the inventory, which knows the hold's quantity, adds the
+ * creation time (read with the session check, src/auth/authenticate.ts) goes along so the inventory, which knows the hold's quantity, adds the
  * quantity-based flags (`new_account`, `bulk`) with the same `assess`.
  */
 export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrincipal }): Promise<{ flags: string[]; accountCreatedAt?: number }> {
@@ -33,8 +32,7 @@ export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrinc
   const now = c.var.now();
   const ip = edgeClientIp(c);
   const limits = holdVelocity(c.var.config);
-  const [user, holds, ipBuyers] = await Promise.all([
-    soft("account", () => tenantOf(c).db.users.findById(buyer.userId)),
+  const [holds, ipBuyers] = await Promise.all([
     soft("velocity", () => limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(limits.account.limit, limits.account.windowMs, now)),
     ip
       ? soft("shared_ip", () =>
@@ -43,5 +41,5 @@ export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrinc
       : undefined,
   ]);
   const flags = assess({ now, holdAttempts: holds?.count, buyersOnIp: ipBuyers?.count }, RISK_THRESHOLDS, limits.account.limit);
-  return user ? { flags, accountCreatedAt: user.createdAt } : { flags };
+  return { flags, accountCreatedAt: buyer.accountCreatedAt };
 }

@@ -3,7 +3,10 @@ import type { EventInventory } from "../../durable-objects/event-inventory";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { errorFields, log } from "../observability/logger";
-import { inventoryName, type IdempotentOutcome, type InventoryProblem, type InventoryResult } from "./contract";
+import { tenantOf } from "../auth/authenticate";
+import type { UserPrincipal } from "../auth/principal";
+import { seesEveryEvent, visibleEvent } from "../domain/event-access";
+import { inventoryName, type IdempotentOutcome, type InventoryProblem, type InventoryResult, type NotVisible } from "./contract";
 
 /**
  * The API worker's side of the EventInventory contract: the stub of one event's DO, and the
@@ -71,4 +74,26 @@ export function settle<T>(c: Context<AppEnv>, outcome: IdempotentOutcome<T>): T 
   }
   if (outcome.replayed) c.header("idempotency-replayed", "true");
   return result.value;
+}
+
+/**
+ * A buyer's sale call (hold, checkout) on an event of their tenant, without a D1 read on the
+ * hot path (contract `NotVisible`): a buyer's call goes to the DO's `…IfPublic` method first,
+ * served when the DO's gate shows the event publicly on sale. Otherwise, and for staff, the
+ * D1 lookup decides: 404 for a missing, foreign or (to buyers) unlisted event, else the
+ * plain method runs and the DO's own rules answer (not on sale, outside the window, ...),
+ * exactly as when every call looked the event up first.
+ */
+export async function onVisibleEvent<T extends object>(
+  c: Context<AppEnv>,
+  buyer: UserPrincipal,
+  eventId: string,
+  calls: { ifPublic: () => Promise<T | NotVisible>; plain: () => Promise<T> },
+): Promise<T> {
+  if (!seesEveryEvent(buyer)) {
+    const fast = await calls.ifPublic();
+    if (!("kind" in fast && fast.kind === "not_visible")) return fast as T;
+  }
+  await visibleEvent(buyer, tenantOf(c).db, eventId);
+  return calls.plain();
 }

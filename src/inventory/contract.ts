@@ -25,7 +25,20 @@ export interface GateState {
   startsAt: number;
   /** The status change's reason (a cancellation's reason goes into its refunds). */
   reason?: string | null;
+  /** events.visibility; absent in gates pushed before the DO stored it. */
+  visibility?: "PUBLIC" | "UNLISTED" | "PRIVATE" | null;
 }
+
+/**
+ * The sale path's fast check of who may see the event (ADR 0006): a buyer's hold or checkout
+ * goes to the DO's `holdIfPublic` / `checkoutIfPublic` first, which serve it only while the
+ * gate shows the event ON_SALE and not PRIVATE - when the D1 lookup would admit a buyer.
+ * Otherwise they answer `not_visible` before touching anything (no idempotency record), and
+ * the API falls back to the D1 lookup, which decides between 404 and the plain `hold` /
+ * `checkout`.
+ */
+export type NotVisible = { kind: "not_visible" };
+export const NOT_VISIBLE: NotVisible = { kind: "not_visible" };
 
 export interface TierConfig extends PriceRules {
   tierId: string;

@@ -28,39 +28,46 @@ export interface InventoryAuditEntry {
 }
 
 /**
- * Where the EventInventory outbox applies a sale's effects. Each call must be safe to
- * repeat: the D1 upsert keeps the highest revision, the minter claims one mint per ticket
- * id, and the notification consumer emails once per order.
+ * Where the EventInventory outbox applies a sale's effects. The outbox hands over the due
+ * effects of a kind together (ADR 0008, "Batching"), so the methods take lists: a call
+ * that returns applied all it was given; one that throws may have applied part of it, and
+ * the outbox retries all of it. So each call must be safe to repeat: the D1 upsert keeps
+ * the highest revision, the minter claims one mint per ticket id, the notification
+ * consumer emails once per order, audit entries are written once by id.
  */
 export interface SaleEffects {
-  recordOrder(tenantId: string, order: OrderDto): Promise<void>;
+  /** Upserts orders with their tickets into D1: one batch per `SNAPSHOT_BATCH_ORDERS` orders. */
+  recordOrders(tenantId: string, orders: OrderDto[]): Promise<void>;
+  /** Sends mint requests, `QUEUE_BATCH` per sendBatch. */
   requestMints(messages: MintRequest[]): Promise<void>;
-  notify(message: OrderConfirmedMessage): Promise<void>;
+  /** Sends order confirmations, `QUEUE_BATCH` per sendBatch. */
+  notifyAll(messages: OrderConfirmedMessage[]): Promise<void>;
   /** Asks the provider to refund; the idempotency key makes a retry the same refund. */
   refundPayment(req: { intentId: string; amountMinor: number; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ refundId: string; status: string }>;
   recordRefund(tenantId: string, refund: RefundRecord): Promise<void>;
   notifyRefund(message: OrderRefundedMessage): Promise<void>;
-  audit(tenantId: string, entry: InventoryAuditEntry): Promise<void>;
+  /** Writes audit entries (each once by its id) in one D1 batch. */
+  audit(tenantId: string, entries: InventoryAuditEntry[]): Promise<void>;
 }
 
 /** Queues take at most 100 messages per sendBatch. */
-const QUEUE_BATCH = 100;
+export const QUEUE_BATCH = 100;
+
+/** Sends `messages` in sendBatch calls of at most QUEUE_BATCH, each validated first. */
+async function sendAll<T>(queue: Queue, messages: readonly unknown[], parse: (m: unknown) => T): Promise<void> {
+  for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+    await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((m) => ({ body: parse(m), contentType: "json" as const })));
+  }
+}
 
 export function liveEffects(config: ApiConfig): SaleEffects {
   const db = createDb(config.DB);
   return {
     // The tenant id is the one in the DO's name, which only the API worker chooses, from
     // verified credentials (src/inventory/client.ts).
-    recordOrder: (tenantId, order) => new TenantDb(db, verifiedTenantId(tenantId)).orders.upsertSnapshot(order),
-    async requestMints(messages) {
-      for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
-        const chunk = messages.slice(i, i + QUEUE_BATCH).map((m) => ({ body: MintRequestSchema.parse(m), contentType: "json" as const }));
-        await config.MINT_QUEUE.sendBatch(chunk);
-      }
-    },
-    async notify(message) {
-      await config.NOTIFICATIONS.send(OrderConfirmedMessageSchema.parse(message), { contentType: "json" });
-    },
+    recordOrders: (tenantId, orders) => new TenantDb(db, verifiedTenantId(tenantId)).orders.upsertSnapshots(orders),
+    requestMints: (messages) => sendAll(config.MINT_QUEUE, messages, (m) => MintRequestSchema.parse(m)),
+    notifyAll: (messages) => sendAll(config.NOTIFICATIONS, messages, (m) => OrderConfirmedMessageSchema.parse(m)),
     refundPayment: (req) => paymentProviderFor(config).refund(req),
     async recordRefund(tenantId, r) {
       const row = {
@@ -86,13 +93,15 @@ export function liveEffects(config: ApiConfig): SaleEffects {
     async notifyRefund(message) {
       await config.NOTIFICATIONS.send(OrderRefundedMessageSchema.parse(message), { contentType: "json" });
     },
-    async audit(tenantId, e) {
-      await config.DB.prepare(
+    async audit(tenantId, entries) {
+      if (entries.length === 0) return;
+      const insert = config.DB.prepare(
         `INSERT INTO audit_log (id, tenant_id, actor_type, actor_id, action, target_type, target_id, details, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING`,
-      )
-        .bind(e.id, tenantId, e.actorId ? "user" : "system", e.actorId, e.action, e.targetType, e.targetId, JSON.stringify(e.details), e.at)
-        .run();
+      );
+      await config.DB.batch(
+        entries.map((e) => insert.bind(e.id, tenantId, e.actorId ? "user" : "system", e.actorId, e.action, e.targetType, e.targetId, JSON.stringify(e.details), e.at)),
+      );
     },
   };
 }

@@ -22,14 +22,13 @@ async function recordEffects(tenantId: string, eventId: string) {
     (globalThis as { __seen?: typeof seen }).__seen = seen;
     instance.effects = {
       ...real,
-      recordOrder: (t, o) => real.recordOrder(t, o),
       async requestMints(m) {
         seen.mints.push(...m);
         return real.requestMints(m);
       },
-      async notify(n) {
-        seen.notes.push(n);
-        return real.notify(n);
+      async notifyAll(n) {
+        seen.notes.push(...n);
+        return real.notifyAll(n);
       },
     } satisfies SaleEffects;
   });

@@ -17,22 +17,28 @@ async function fastForward(stub: DurableObjectStub<EventInventory>) {
   await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now() - 1));
 }
 
-/** Effects that fail the first `failures` calls of each kind, then do the real thing. */
-function flakyEffects(real: SaleEffects, failures: number) {
-  const calls = { recordOrder: 0, requestMints: 0, notify: 0 };
+/**
+ * Effects that fail every call while `outage.down` (D1 and the queues unreachable), then do
+ * the real thing; each call (a whole batch) is counted.
+ */
+function flakyEffects(real: SaleEffects, outage: { down: boolean }) {
+  const calls = { recordOrders: 0, requestMints: 0, notifyAll: 0 };
   const effects: SaleEffects = {
     ...real,
-    async recordOrder(tenantId, order) {
-      if (++calls.recordOrder <= failures) throw new Error("D1 unavailable (injected)");
-      return real.recordOrder(tenantId, order);
+    async recordOrders(tenantId, orders) {
+      calls.recordOrders++;
+      if (outage.down) throw new Error("D1 unavailable (injected)");
+      return real.recordOrders(tenantId, orders);
     },
     async requestMints(messages) {
-      if (++calls.requestMints <= failures) throw new Error("queue unavailable (injected)");
+      calls.requestMints++;
+      if (outage.down) throw new Error("queue unavailable (injected)");
       return real.requestMints(messages);
     },
-    async notify(message) {
-      if (++calls.notify <= failures) throw new Error("queue unavailable (injected)");
-      return real.notify(message);
+    async notifyAll(messages) {
+      calls.notifyAll++;
+      if (outage.down) throw new Error("queue unavailable (injected)");
+      return real.notifyAll(messages);
     },
   };
   return { effects, calls };
@@ -105,22 +111,28 @@ describe("outbox: effects survive failures and apply once", () => {
     const tenant = await createTenant();
     const { event, tier } = await onSaleEvent(tenant, { priceMinor: 0, capacity: 20 });
     const stub = inventoryStub(tenant.id, event.id);
-    const flaky = await runInDurableObject(stub, (instance: EventInventory) => {
-      const f = flakyEffects(instance.effects, 2);
+    // The test and the DO share an isolate: the DO's effects see this switch.
+    const outage = { down: true };
+    const calls = await runInDurableObject(stub, (instance: EventInventory) => {
+      const f = flakyEffects(instance.effects, outage);
       instance.effects = f.effects;
       return f.calls;
     });
-    expect(flaky).toBeDefined();
     const buyers = await Promise.all([1, 2, 3].map(() => registerUser(tenant)));
     for (const b of buyers) expect((await buy(b.tokens.accessToken, event.id, tier.id, 2)).body.status).toBe("paid");
 
-    // The first attempts fail: the sales stand, the effects wait.
-    const first = await runInDurableObject(stub, (instance: EventInventory) => instance.applyOutbox(Date.now()));
-    expect(first.failed).toBeGreaterThan(0);
-    expect(first.pending).toBeGreaterThan(0);
+    // While D1 and the queues are down (and whatever the backoff says), every attempt
+    // fails: the sales stand, the effects wait.
+    const first = await runInDurableObject(stub, (instance: EventInventory) => instance.applyOutbox(Date.now() + 3_600_000));
+    expect(first).toEqual({ applied: 0, failed: 9, pending: 9 });
+    expect(calls.recordOrders).toBeGreaterThan(0);
+    expect(calls.requestMints).toBeGreaterThan(0);
+    expect(calls.notifyAll).toBeGreaterThan(0);
     expect((await stub.counts())[0]).toMatchObject({ sold: 6 });
+    expect(await d1Count("orders", event.id)).toBe(0);
 
     // Later (past every backoff) everything lands, once.
+    outage.down = false;
     let report = await drainInventory(tenant.id, event.id);
     for (let i = 0; i < 5 && report.pending > 0; i++) report = await drainInventory(tenant.id, event.id);
     expect(report.pending).toBe(0);
@@ -149,7 +161,7 @@ describe("outbox: effects survive failures and apply once", () => {
     expect((await call("GET", `/v1/me/orders/${res.body.id}`, { token: a.tokens.accessToken })).body.status).toBe("paid");
     // A slow retry delivers the pending snapshot late.
     if (!pending.ok) throw new Error("order missing");
-    await runInDurableObject(stub, (instance: EventInventory) => instance.effects.recordOrder(tenant.id, pending.value));
+    await runInDurableObject(stub, (instance: EventInventory) => instance.effects.recordOrders(tenant.id, [pending.value]));
     const after = await call("GET", `/v1/me/orders/${res.body.id}`, { token: a.tokens.accessToken });
     expect(after.body.status).toBe("paid");
     expect(after.body.tickets).toHaveLength(1);

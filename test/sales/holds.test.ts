@@ -293,6 +293,9 @@ describe("refusals, each a problem with its own code", () => {
           hold: async () => {
             throw new Error("overloaded (test)");
           },
+          holdIfPublic: async () => {
+            throw new Error("overloaded (test)");
+          },
         }),
       },
     });

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { base64url, decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { verifyAccessToken } from "../../src/auth/jwt";
+import { loadConfig } from "../../src/config/env";
 import { createTenant, login, registerUser, type TenantFixture, type UserFixture } from "../helpers/fixtures";
 import { call, expectProblem } from "../helpers/http";
 
@@ -243,5 +245,26 @@ describe("tenancy and account state", () => {
     expectProblem(await call("POST", "/v1/auth/refresh", { body: { refreshToken: victim.tokens.refreshToken } }), 401, "TOKEN_INVALID");
     const again = await login(a.slug, victim.email, victim.password);
     expect((await call("GET", "/v1/me", { token: again.tokens.accessToken })).status).toBe(200);
+  });
+});
+
+// verifyAccessToken remembers tokens it verified (per isolate, by their exact text); what
+// the signature proves may be cached, the time window may not.
+describe("the verified-token cache", () => {
+  it("a cached token is still refused outside its nbf..exp window, and a one-byte change is not a cache hit", async () => {
+    const config = loadConfig(env);
+    const now = Date.now();
+    const nbf = Math.floor(now / 1000) - 5;
+    const token = await forge({ claims: { nbf, iat: nbf, exp: nbf + 60 } });
+    const first = await verifyAccessToken(config, token, now);
+    expect(first).toMatchObject({ sub: issued.sub, tid: issued.tid });
+    expect(await verifyAccessToken(config, token, now + 1000)).toEqual(first);
+    expect(await verifyAccessToken(config, token, (nbf + 60) * 1000)).toBeNull();
+    expect(await verifyAccessToken(config, token, (nbf + 60) * 1000 - 1)).toEqual(first);
+    expect(await verifyAccessToken(config, token, nbf * 1000 - 1)).toBeNull();
+    expect(await verifyAccessToken(config, tamper(token, { role: "owner" }), now)).toBeNull();
+    const [h, p, s] = token.split(".") as [string, string, string];
+    const flipped = `${h}.${p}.${s.slice(0, -2)}${s.endsWith("AA") ? "AB" : "AA"}`;
+    expect(await verifyAccessToken(config, flipped, now)).toBeNull();
   });
 });

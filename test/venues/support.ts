@@ -60,4 +60,5 @@ export const userPrincipal = (tenantId: string, userId: string, role: Role): Ten
   role,
   sessionId: "test-session",
   emailVerified: true,
+  accountCreatedAt: 0,
 });

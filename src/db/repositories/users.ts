@@ -1,4 +1,4 @@
-import { and, asc, count, eq, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import { afterCursor, toPage, type Cursor } from "../pagination";
 import type { TenantScope } from "../client";
 import { users, type Role, type UserRow } from "../schema";
@@ -21,6 +21,13 @@ export class UsersRepo {
 
   async findById(id: string): Promise<UserRow | undefined> {
     return this.s.db.select().from(users).where(and(this.mine(), eq(users.id, id))).get();
+  }
+
+  /** Names and addresses of several users at once (at most 90 ids: D1 binds 100 parameters). */
+  async contactsOf(ids: readonly string[]): Promise<{ id: string; email: string; name: string }[]> {
+    if (ids.length === 0) return [];
+    if (ids.length > 90) throw new RangeError("contactsOf: at most 90 ids per call");
+    return this.s.db.select({ id: users.id, email: users.email, name: users.name }).from(users).where(and(this.mine(), inArray(users.id, [...ids]))).all();
   }
 
   async findByEmail(email: string): Promise<UserRow | undefined> {

@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { guard, tenantOf, userOf } from "../../../src/auth/authenticate";
 import { ROLES } from "../../../src/db/schema";
-import { visibleEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
 import { admitHold, HOLD_VELOCITY } from "../../../src/fraud";
 import { idempotencyKeyOf, requestHash, requireIdempotencyKey, scopedIdempotencyKey } from "../../../src/http/idempotency";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
-import { inventoryFor, rpc, settle, unwrap } from "../../../src/inventory/client";
-import { DEFAULT_HOLD_TTL_MS, type HoldDto, type IdempotentOutcome, type InventoryResult } from "../../../src/inventory/contract";
+import { inventoryFor, onVisibleEvent, rpc, settle, unwrap } from "../../../src/inventory/client";
+import { DEFAULT_HOLD_TTL_MS, type HoldDto, type IdempotentOutcome, type InventoryResult, type NotVisible } from "../../../src/inventory/contract";
 import { IdParam } from "../../../src/schemas/common";
 import { CreateHoldBody, Hold, IdempotencyKeyHeader, toHoldDto } from "../../../src/schemas/holds";
 
@@ -101,29 +100,27 @@ export const releaseHoldRoute = createRoute({
 export const holdRoutes = createRouter()
   .openapi(createHoldRoute, async (c) => {
     const buyerP = userOf(c, "API keys cannot hold tickets");
-    const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
-    // The velocity limit and the event lookup (404 for a missing, foreign or, to customers,
-    // unpublished event) run side by side, both before the inventory is touched; an attempt
-    // counts against the limit whatever the event and the inventory answer, and a 429
-    // wins over a 404.
-    const [admitted, found] = await Promise.allSettled([admitHold(c, buyerP), visibleEvent(buyerP, db, c.req.valid("param").eventId)]);
-    if (admitted.status === "rejected") throw admitted.reason;
-    if (found.status === "rejected") throw found.reason;
-    const event = found.value;
-    const path = `/v1/events/${event.id}/holds`;
-    const outcome = await rpc<IdempotentOutcome<HoldDto>>(
-      "hold",
-      inventoryFor(c, buyerP.tenantId, event.id).hold({
-        scopedKey: scopedIdempotencyKey(buyerP.tenantId, buyerP.userId, key),
-        requestHash: await requestHash("POST", path, body),
-        buyerId: buyerP.userId,
-        items: body.items,
-        now: c.var.now(),
-        ttlMs: c.var.config.HOLD_TTL_SECONDS * 1000,
-      }),
-    );
+    const { eventId } = c.req.valid("param");
+    // The velocity limit comes first: an attempt counts whatever the event and the inventory
+    // answer, and a 429 wins over a 404. The event's visibility (404 for a missing, foreign
+    // or, to buyers, unlisted event) is the DO's gate, or D1 when the gate cannot tell.
+    await admitHold(c, buyerP);
+    const path = `/v1/events/${eventId}/holds`;
+    const req = {
+      scopedKey: scopedIdempotencyKey(buyerP.tenantId, buyerP.userId, key),
+      requestHash: await requestHash("POST", path, body),
+      buyerId: buyerP.userId,
+      items: body.items,
+      now: c.var.now(),
+      ttlMs: c.var.config.HOLD_TTL_SECONDS * 1000,
+    };
+    const stub = inventoryFor(c, buyerP.tenantId, eventId);
+    const outcome = await onVisibleEvent(c, buyerP, eventId, {
+      ifPublic: () => rpc<IdempotentOutcome<HoldDto> | NotVisible>("hold", stub.holdIfPublic(req)),
+      plain: () => rpc<IdempotentOutcome<HoldDto>>("hold", stub.hold(req)),
+    });
     const hold = settle(c, outcome);
     c.header("location", `${path}/${hold.holdId}`);
     return c.json(toHoldDto(hold), 201);

@@ -4,7 +4,7 @@ import { guard, tenantOf, userOf } from "../../../src/auth/authenticate";
 import type { UserPrincipal } from "../../../src/auth/principal";
 import { decodeCursor } from "../../../src/db/pagination";
 import { ROLES, type Role } from "../../../src/db/schema";
-import { assertCanManageEvent, visibleEvent } from "../../../src/domain/event-access";
+import { assertCanManageEvent } from "../../../src/domain/event-access";
 import { findEvent } from "../../../src/domain/event-writes";
 import { checkoutRisk } from "../../../src/fraud";
 import { inBackground } from "../../../src/http/background";
@@ -12,8 +12,8 @@ import type { AppEnv } from "../../../src/http/context";
 import { AppError } from "../../../src/http/errors";
 import { idempotencyKeyOf, requestHash, requireIdempotencyKey, scopedIdempotencyKey } from "../../../src/http/idempotency";
 import { AUTH_ERRORS, BODY_ERRORS, bearerAuth, createRouter, errorResponses, jsonBody, jsonContent } from "../../../src/http/openapi";
-import { inventoryFor, rpc, settle, unwrap } from "../../../src/inventory/client";
-import type { CheckoutStep, IdempotentOutcome, InventoryResult, OrderDto } from "../../../src/inventory/contract";
+import { inventoryFor, onVisibleEvent, rpc, settle, unwrap } from "../../../src/inventory/client";
+import type { CheckoutStep, IdempotentOutcome, InventoryResult, NotVisible, OrderDto } from "../../../src/inventory/contract";
 import { errorFields, log } from "../../../src/observability/logger";
 import { paymentProviderFor, PaymentProviderError } from "../../../src/payments";
 import { IdParam, iso, pageOf } from "../../../src/schemas/common";
@@ -178,27 +178,28 @@ async function collectPayment(c: Context<AppEnv>, p: UserPrincipal, order: Order
 export const orderRoutes = createRouter()
   .openapi(checkoutRoute, async (c) => {
     const p = userOf(c, "API keys cannot buy tickets");
-    const { db } = tenantOf(c);
     const body = c.req.valid("json");
     const key = idempotencyKeyOf(c);
-    const event = await visibleEvent(p, db, c.req.valid("param").eventId);
-    const path = `/v1/events/${event.id}/orders`;
+    const { eventId } = c.req.valid("param");
+    const path = `/v1/events/${eventId}/orders`;
     const scopedKey = scopedIdempotencyKey(p.tenantId, p.userId, key);
-    const hash = await requestHash("POST", path, body);
-    const stub = inventoryFor(c, p.tenantId, event.id);
-    const step = await rpc<CheckoutStep>(
-      "checkout",
-      stub.checkout({
-        scopedKey,
-        requestHash: hash,
-        buyerId: p.userId,
-        holdId: body.holdId,
-        now: c.var.now(),
-        paymentTtlMs: c.var.config.PAYMENT_TTL_SECONDS * 1000,
-        provider: c.var.config.PAYMENT_PROVIDER,
-        ...(await checkoutRisk(c, { buyer: p })),
-      }),
-    );
+    const [hash, risk] = await Promise.all([requestHash("POST", path, body), checkoutRisk(c, { buyer: p })]);
+    const req = {
+      scopedKey,
+      requestHash: hash,
+      buyerId: p.userId,
+      holdId: body.holdId,
+      now: c.var.now(),
+      paymentTtlMs: c.var.config.PAYMENT_TTL_SECONDS * 1000,
+      provider: c.var.config.PAYMENT_PROVIDER,
+      ...risk,
+    };
+    const stub = inventoryFor(c, p.tenantId, eventId);
+    // The event's visibility is the DO's gate, or D1 when the gate cannot tell (onVisibleEvent).
+    const step = await onVisibleEvent(c, p, eventId, {
+      ifPublic: () => rpc<CheckoutStep | NotVisible>("checkout", stub.checkoutIfPublic(req)),
+      plain: () => rpc<CheckoutStep>("checkout", stub.checkout(req)),
+    });
     const outcome = step.kind === "done" ? step.outcome : await collectPayment(c, p, step.order, scopedKey, hash);
     const order = settle(c, outcome);
     c.header("location", `${path}/${order.orderId}`);
