@@ -426,6 +426,8 @@ async function load(world) {
   let soldOutAt = null;
   const t0 = performance.now();
   const ticker = setInterval(() => progress(`load: ${done}/${ATTEMPTS} attempts, ${holdsOk} holds, ${orders.length} paid orders`), 5000);
+  const pids = workerdPids();
+  let soldOutCpu = null;
   const cpu = await cpuOf(() =>
     Promise.all(
       Array.from({ length: CLIENTS }, async () => {
@@ -437,7 +439,10 @@ async function load(world) {
             hold = await placeHold(buyer, world.event.id, world.tier.id);
             bump(holdHist, hold.status);
             if (hold.status !== 201) bump(holdCodes, `${hold.status} ${hold.body?.code ?? "?"}`);
-            if (hold.body?.code === "SOLD_OUT" && soldOutAt === null) soldOutAt = performance.now();
+            if (hold.body?.code === "SOLD_OUT" && soldOutAt === null) {
+              soldOutAt = performance.now();
+              soldOutCpu = cpuMs(pids);
+            }
             if (hold.status !== 201 && hold.body?.code !== "SOLD_OUT" && oddities.length < 20) oddities.push(`hold: ${hold.status} ${hold.text.slice(0, 300)}`);
           } catch (e) {
             bump(holdHist, "network_error");
@@ -471,11 +476,17 @@ async function load(world) {
   const end = performance.now();
   // Holds sent while tickets were still selling vs after the first SOLD_OUT answer.
   const cut = soldOutAt ?? Infinity;
+  // The first CLIENTS attempts start together, each the first of its customer: the cold wave.
   const phases = {
+    first_wave: summary(holdLat.slice(0, CLIENTS)),
     selling: summary(holdLat.filter((_, i) => holdStarts[i] < cut)),
     sold_out: summary(holdLat.filter((_, i) => holdStarts[i] >= cut)),
   };
-  return { wall: (end - t0) / 1000, saleWall: soldOutAt === null ? null : (soldOutAt - t0) / 1000, phases, cpu, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
+  // workerd CPU from the first SOLD_OUT answer to the end, per hold started in that time
+  // (holds refused for want of seats; the last checkouts finish early in it).
+  const endCpu = cpuMs(pids);
+  const soldOutCpuPerHold = soldOutCpu === null || endCpu === null || phases.sold_out.n === 0 ? null : (endCpu - soldOutCpu) / phases.sold_out.n;
+  return { soldOutCpuPerHold, wall: (end - t0) / 1000, saleWall: soldOutAt === null ? null : (soldOutAt - t0) / 1000, phases, cpu, holdLat, checkoutLat, holdHist, checkoutHist, holdCodes, checkoutCodes, orders, oddities, holdsOk };
 }
 
 /** Waits until D1 has as many orders for the event as were paid (or stops growing). */
@@ -755,7 +766,7 @@ try {
 
   // Per-request cost, sequential on the now idle server, on a fresh event of the same tenant.
   if (!PROBES) {
-    console.log(JSON.stringify({ auth_floor_rps: authFloor.rps, auth_floor_ratio: round(authFloor.rps / Math.max(before.rps, after.rps), 3), auth_floor_p99_ms: authFloor.p99_ms, sold, hold_rps: round(hold_rps, 1), checkout_rps: round(checkout_rps, 1), baseline_rps: Math.max(before.rps, after.rps), ratio: round(hold_rps / Math.max(before.rps, after.rps), 3), hold_p50_ms: holdS.p50, hold_p99_ms: holdS.p99, baseline_p99_ms: Math.min(before.p99_ms, after.p99_ms), workerd_cpu_ms_per_attempt: L.cpu.serverMs === null ? null : round(L.cpu.serverMs / ATTEMPTS, 3), d1_orders: drained.n, dup: dups.dup }));
+    console.log(JSON.stringify({ sold_out_phase_cpu_ms_per_hold: round(L.soldOutCpuPerHold, 3), auth_floor_cpu_ms_per_req: authFloor.server_cpu_ms_per_req, baseline_cpu_ms_per_req: before.server_cpu_ms_per_req, phases: L.phases, auth_floor_rps: authFloor.rps, auth_floor_ratio: round(authFloor.rps / Math.max(before.rps, after.rps), 3), auth_floor_p99_ms: authFloor.p99_ms, sold, hold_rps: round(hold_rps, 1), checkout_rps: round(checkout_rps, 1), baseline_rps: Math.max(before.rps, after.rps), ratio: round(hold_rps / Math.max(before.rps, after.rps), 3), hold_p50_ms: holdS.p50, hold_p99_ms: holdS.p99, baseline_p99_ms: Math.min(before.p99_ms, after.p99_ms), workerd_cpu_ms_per_attempt: L.cpu.serverMs === null ? null : round(L.cpu.serverMs / ATTEMPTS, 3), d1_orders: drained.n, dup: dups.dup }));
     throw Object.assign(new Error("PROBES=0"), { quiet: true });
   }
   const probeEvent = await onSaleEvent(world.owner, 2 * SEQ + 40, 10_000);
@@ -819,6 +830,7 @@ try {
     auth_floor_cpu_ms_per_req: authFloor.server_cpu_ms_per_req,
     auth_floor_statuses: authFloor.statuses,
     sold_out_phase_hold_rps: L.saleWall === null ? null : round(L.phases.sold_out.n / (L.wall - L.saleWall), 1),
+    sold_out_phase_cpu_ms_per_hold: round(L.soldOutCpuPerHold, 3),
     baseline_choice: "before and after the load; baseline_rps = the faster run, baseline_p99_ms = the lower p99 (the stricter choice for both targets)",
     hold_statuses: L.holdHist,
     hold_refusals: L.holdCodes,

@@ -33,10 +33,10 @@ export async function checkoutRisk(c: Context<AppEnv>, input: { buyer: UserPrinc
   const ip = edgeClientIp(c);
   const limits = holdVelocity(c.var.config);
   const [holds, ipBuyers] = await Promise.all([
-    soft("velocity", () => limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(limits.account.limit, limits.account.windowMs, now)),
+    soft("velocity", () => limiter(c, buyer.tenantId, holdBuckets.account(buyer.tenantId, buyer.userId)).peek(limits.account.limit, limits.account.windowMs, now)),
     ip
       ? soft("shared_ip", () =>
-          limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)).peek(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
+          limiter(c, buyer.tenantId, holdBuckets.ipBuyers(buyer.tenantId, ip)).peek(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now),
         )
       : undefined,
   ]);

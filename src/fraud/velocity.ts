@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { LimitState, RateLimiter } from "../../durable-objects/rate-limiter";
+import { MAX_BUCKET_WINDOW_MS, type LimitState } from "../../durable-objects/rate-limiter";
 import type { UserPrincipal } from "../auth/principal";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
@@ -7,10 +7,12 @@ import { errorFields, log } from "../observability/logger";
 import { holdVelocity, RISK_THRESHOLDS } from "./limits";
 
 /**
- * Hold velocity limits: sliding-window counters in RateLimiter Durable Objects, one object
- * per bucket name (like login throttling, src/auth/login-throttle.ts). Buckets are per
- * tenant, so one tenant's rush never throttles another tenant's buyers behind the same
- * address.
+ * Hold velocity limits: sliding-window counters in RateLimiter Durable Objects. Buckets are
+ * per tenant, so one tenant's rush never throttles another tenant's buyers behind the same
+ * address, and each tenant's buckets live in HOLD_SHARDS objects (the bucket name hashed),
+ * not one object per bucket: an on-sale's first wave of buyers would otherwise create two
+ * or three fresh objects per buyer, which measurably dominated the first holds' latency
+ * (docs/benchmarks.md). A shard serialises its buckets' hits, so counting stays exact.
  */
 export const holdBuckets = {
   account: (tenantId: string, userId: string) => `holds:account:${tenantId}:${userId}`,
@@ -54,16 +56,46 @@ export function ipKey(raw: string): string {
     .join(":")}::/64`;
 }
 
-type Stub = DurableObjectStub<RateLimiter>;
+/** Velocity shards per tenant: a tenant's hold attempts spread over this many objects. */
+export const HOLD_SHARDS = 64;
 
-export function limiter(c: Context<AppEnv>, name: string): Stub {
+/** One named bucket in its tenant's shard. */
+export interface BucketRef {
+  tryHit(limit: number, windowMs: number, now: number): Promise<LimitState>;
+  hit(limit: number, windowMs: number, now: number): Promise<LimitState>;
+  peek(limit: number, windowMs: number, now: number): Promise<LimitState>;
+}
+
+/** FNV-1a (32 bit): a stable, well-spread hash of the bucket name for its shard. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export const shardName = (tenantId: string, bucket: string) => `holds:${tenantId}:shard:${fnv1a(bucket) % HOLD_SHARDS}`;
+
+export function limiter(c: Context<AppEnv>, tenantId: string, bucket: string): BucketRef {
   const ns = c.var.config.RATE_LIMITER;
-  return ns.get(ns.idFromName(name));
+  const stub = ns.get(ns.idFromName(shardName(tenantId, bucket)));
+  // The shard sweeps hits older than MAX_BUCKET_WINDOW_MS whatever their bucket.
+  const window = (ms: number) => {
+    if (!(ms > 0 && ms <= MAX_BUCKET_WINDOW_MS)) throw new RangeError(`a velocity window is 1 ms to ${MAX_BUCKET_WINDOW_MS} ms`);
+    return ms;
+  };
+  return {
+    tryHit: async (limit, windowMs, now) => stub.tryHit(limit, window(windowMs), now, bucket),
+    hit: async (limit, windowMs, now) => stub.hit(limit, window(windowMs), now, bucket),
+    peek: async (limit, windowMs, now) => stub.peek(limit, window(windowMs), now, bucket),
+  };
 }
 
 interface Bucket {
   scope: "account" | "ip";
-  stub: Stub;
+  stub: BucketRef;
   limit: number;
   windowMs: number;
 }
@@ -100,14 +132,15 @@ export async function admitHold(c: Context<AppEnv>, buyer: UserPrincipal): Promi
   const ip = edgeClientIp(c);
   try {
     const limits = holdVelocity(c.var.config);
-    const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, holdBuckets.account(buyer.tenantId, buyer.userId)), ...limits.account }];
-    if (ip) buckets.push({ scope: "ip", stub: limiter(c, holdBuckets.ip(buyer.tenantId, ip)), ...limits.ip });
+    const t = buyer.tenantId;
+    const buckets: Bucket[] = [{ scope: "account", stub: limiter(c, t, holdBuckets.account(t, buyer.userId)), ...limits.account }];
+    if (ip) buckets.push({ scope: "ip", stub: limiter(c, t, holdBuckets.ip(t, ip)), ...limits.ip });
     const states = await Promise.all(buckets.map((b) => b.stub.tryHit(b.limit, b.windowMs, now)));
     const full = slowest(buckets, states, (s) => s.blocked);
     if (full) refuse(...full);
     // The buyer's first hold of the window from this address counts them among its buyers.
     if (ip !== null && states[0]!.count === 1) {
-      await limiter(c, holdBuckets.ipBuyers(buyer.tenantId, ip)).hit(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now);
+      await limiter(c, t, holdBuckets.ipBuyers(t, ip)).hit(RISK_THRESHOLDS.sharedIpBuyers, RISK_THRESHOLDS.sharedIpWindowMs, now);
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
