@@ -192,6 +192,16 @@ export async function deleteEvent(c: Ctx, id: string, queryVersion: number | und
   if (!DELETABLE.includes(current.status)) {
     throw new AppError("EVENT_NOT_DELETABLE", `A ${current.status} event cannot be deleted; cancel it instead`, { currentStatus: current.status });
   }
+  // Buyers' sale calls trust the DO's gate (ADR 0006) and the cron does not resync deleted
+  // events, so the event goes only once its DO holds the current gate, which no longer sells
+  // (ON_SALE is not deletable). A cancellation whose push failed is pushed here, or the
+  // delete waits for a retry.
+  if (current.gateVersion !== current.version) {
+    const pushed = await pushGate(c.var.config.EVENT_INVENTORY, current, (r) => db.events.recordGateVersion(r.id, r.version));
+    if (!pushed) {
+      throw new AppError("DEPENDENCY_UNAVAILABLE", "The event's inventory could not be updated before deleting it; retry shortly", { headers: { "retry-after": "1" } });
+    }
+  }
   const audit = prepareAudit(c, {
     action: "event.deleted",
     targetType: "event",

@@ -78,11 +78,13 @@ export function settle<T>(c: Context<AppEnv>, outcome: IdempotentOutcome<T>): T 
 
 /**
  * A buyer's sale call (hold, checkout) on an event of their tenant, without a D1 read on the
- * hot path (contract `NotVisible`): a buyer's call goes to the DO's `…IfPublic` method first,
- * served when the DO's gate shows the event publicly on sale. Otherwise, and for staff, the
- * D1 lookup decides: 404 for a missing, foreign or (to buyers) unlisted event, else the
- * plain method runs and the DO's own rules answer (not on sale, outside the window, ...),
- * exactly as when every call looked the event up first.
+ * hot path (contract `NotVisible`). An event this isolate has already found in D1 for a buyer
+ * (`knownEvents`) goes to the DO's `…IfPublic` method first, served when the DO's gate shows
+ * the event publicly on sale. Otherwise, and for staff, the D1 lookup decides: 404 for a
+ * missing, foreign or (to buyers) unlisted event, else the plain method runs and the DO's own
+ * rules answer (not on sale, outside the window, ...), exactly as when every call looked the
+ * event up first. So an id nobody has found in D1 never reaches a DO: a buyer cannot make the
+ * platform create objects for made-up event ids.
  */
 export async function onVisibleEvent<T extends object>(
   c: Context<AppEnv>,
@@ -90,10 +92,26 @@ export async function onVisibleEvent<T extends object>(
   eventId: string,
   calls: { ifPublic: () => Promise<T | NotVisible>; plain: () => Promise<T> },
 ): Promise<T> {
-  if (!seesEveryEvent(buyer)) {
+  const key = inventoryName(buyer.tenantId, eventId);
+  if (!seesEveryEvent(buyer) && knownEvents.has(key)) {
     const fast = await calls.ifPublic();
     if (!("kind" in fast && fast.kind === "not_visible")) return fast as T;
   }
   await visibleEvent(buyer, tenantOf(c).db, eventId);
+  remember(key);
   return calls.plain();
+}
+
+/**
+ * Events of a tenant that D1 showed to a buyer in this isolate. It only says the event
+ * existed: whether buyers may buy now is the DO gate's answer on every call, and an event
+ * is deleted only once its DO holds a gate that no longer sells (src/domain/event-writes.ts).
+ */
+const knownEvents = new Set<string>();
+const KNOWN_EVENTS_MAX = 10_000;
+
+function remember(key: string): void {
+  if (knownEvents.has(key)) return;
+  if (knownEvents.size >= KNOWN_EVENTS_MAX) knownEvents.delete(knownEvents.values().next().value!);
+  knownEvents.add(key);
 }

@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { inventoryName } from "../../src/inventory/contract";
 import { ifMatch } from "../events/support";
+import { callApp, envWith } from "../http/app-harness";
 import { call, expectProblem } from "../helpers/http";
 import { registerUser } from "../helpers/fixtures";
 import { onSaleEvent, placeHold, salesWorld } from "./support";
@@ -88,5 +89,106 @@ describe("buyers' sale calls answered from the DO's gate", () => {
     // The other tenant's event sold nothing either.
     const stub = env.EVENT_INVENTORY.get(env.EVENT_INVENTORY.idFromName(inventoryName(other.tenant.id, foreign.event.id)));
     expect((await stub.counts()).find((t) => t.tierId === foreign.tier.id)).toMatchObject({ held: 0, sold: 0 });
+  });
+});
+
+describe("what buyers' sale calls may reach", () => {
+  const unreachableGate = () =>
+    envWith({
+      EVENT_INVENTORY: {
+        idFromName: (n: string) => env.EVENT_INVENTORY.idFromName(n),
+        get: () => ({
+          syncGate: async () => {
+            throw new Error("inventory unreachable (test)");
+          },
+        }),
+      },
+    });
+
+  it("an event id no buyer has found in D1 never reaches an EventInventory object", async () => {
+    const w = await salesWorld();
+    const customer = (await registerUser(w.tenant)).tokens.accessToken;
+    // Every method called on an EventInventory stub, by the object's name (making a stub
+    // creates nothing; calling a method does).
+    const called: string[] = [];
+    const nameOf = new Map<string, string>();
+    const recording = envWith({
+      EVENT_INVENTORY: {
+        idFromName: (n: string) => {
+          const id = env.EVENT_INVENTORY.idFromName(n);
+          nameOf.set(id.toString(), n);
+          return id;
+        },
+        get: (id: DurableObjectId) => {
+          const real = env.EVENT_INVENTORY.get(id);
+          const name = nameOf.get(id.toString());
+          const via =
+            <A extends unknown[], R>(method: string, fn: (...a: A) => R) =>
+            (...a: A) => {
+              called.push(`${name}.${method}`);
+              return fn(...a);
+            };
+          // The methods the hold and checkout routes use.
+          return {
+            hold: via("hold", (r: Parameters<typeof real.hold>[0]) => real.hold(r)),
+            holdIfPublic: via("holdIfPublic", (r: Parameters<typeof real.holdIfPublic>[0]) => real.holdIfPublic(r)),
+            checkout: via("checkout", (r: Parameters<typeof real.checkout>[0]) => real.checkout(r)),
+            checkoutIfPublic: via("checkoutIfPublic", (r: Parameters<typeof real.checkoutIfPublic>[0]) => real.checkoutIfPublic(r)),
+          };
+        },
+      },
+    });
+    const missing = crypto.randomUUID();
+    for (let i = 0; i < 3; i++) {
+      const hold = await callApp(recording, "POST", `/v1/events/${missing}/holds`, {
+        token: customer,
+        headers: { "idempotency-key": crypto.randomUUID() },
+        body: { items: [{ tierId: crypto.randomUUID(), quantity: 1 }] },
+      });
+      expectProblem(hold, 404, "NOT_FOUND");
+      const checkout = await callApp(recording, "POST", `/v1/events/${missing}/orders`, {
+        token: customer,
+        headers: { "idempotency-key": crypto.randomUUID() },
+        body: { holdId: crypto.randomUUID() },
+      });
+      expectProblem(checkout, 404, "NOT_FOUND");
+    }
+    expect(called.filter((n) => n.includes(missing))).toEqual([]);
+    // The recorder does see calls: a real event's hold reaches its object.
+    const { event, tier } = await onSaleEvent(w.tenant);
+    const hold = await callApp(recording, "POST", `/v1/events/${event.id}/holds`, {
+      token: customer,
+      headers: { "idempotency-key": crypto.randomUUID() },
+      body: { items: [{ tierId: tier.id, quantity: 1 }] },
+    });
+    expect(hold.status, hold.text).toBe(201);
+    expect(called.filter((n) => n.includes(event.id)).length).toBeGreaterThan(0);
+  });
+
+  it("a cancelled event whose gate push failed is deleted only after its DO has the cancellation; buyers then get 404", async () => {
+    const w = await salesWorld();
+    const { event, tier } = await onSaleEvent(w.tenant);
+    const customer = (await registerUser(w.tenant)).tokens.accessToken;
+    const items = [{ tierId: tier.id, quantity: 1 }];
+    expect((await placeHold(customer, event.id, items)).status).toBe(201);
+    const cur = await call("GET", `/v1/events/${event.id}`, { token: w.owner });
+    const cancelled = await callApp(unreachableGate(), "POST", `/v1/events/${event.id}/status`, {
+      token: w.owner,
+      body: { to: "CANCELLED", reason: "venue flooded", version: cur.body.version },
+    });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    const version = cancelled.body.version as number;
+
+    // The inventory still unreachable: nothing is deleted.
+    const refused = await callApp(unreachableGate(), "DELETE", `/v1/events/${event.id}`, { token: w.owner, headers: ifMatch(version) });
+    expectProblem(refused, 503, "DEPENDENCY_UNAVAILABLE");
+    expect((await call("GET", `/v1/events/${event.id}`, { token: w.owner })).status).toBe(200);
+
+    // Reachable again: the delete pushes the cancellation first, then deletes.
+    const deleted = await call("DELETE", `/v1/events/${event.id}`, { token: w.owner, headers: ifMatch(version) });
+    expect(deleted.status, deleted.text).toBe(204);
+    const stub = env.EVENT_INVENTORY.get(env.EVENT_INVENTORY.idFromName(inventoryName(w.tenant.id, event.id)));
+    expect((await stub.syncGate({ status: "ON_SALE", eventVersion: 0, salesStartAt: null, salesEndAt: null, startsAt: 0 })).gate?.status).toBe("CANCELLED");
+    expectProblem(await placeHold(customer, event.id, items), 404, "NOT_FOUND");
   });
 });

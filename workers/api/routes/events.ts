@@ -118,10 +118,13 @@ export const deleteEventRoute = createRoute({
   tags,
   security: bearerAuth,
   summary: "Delete an event (soft: its history stays readable by tenant admins)",
-  description: "Tenant admins, the event's creator and keys with events:write. Send If-Match or `?version=`.",
+  description:
+    "Tenant admins, the event's creator and keys with events:write. Send If-Match or `?version=`. The event's inventory " +
+    "must hold its current sales gate first (pushed here if an earlier push failed): when it cannot be reached, 503 " +
+    "DEPENDENCY_UNAVAILABLE and nothing is deleted.",
   middleware: write,
   request: { params: EventIdParams, headers: IfMatchHeader, query: DeleteEventQuery },
-  responses: { 204: { description: "Deleted" }, ...errorResponses(...AUTH_ERRORS, ...VERSION_ERRORS, "NOT_FOUND") },
+  responses: { 204: { description: "Deleted" }, ...errorResponses(...AUTH_ERRORS, ...VERSION_ERRORS, "NOT_FOUND", "DEPENDENCY_UNAVAILABLE") },
 });
 
 export const eventHistoryRoute = createRoute({
