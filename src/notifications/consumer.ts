@@ -52,8 +52,17 @@ export async function handleNotificationBatch(batch: MessageBatch<unknown>, env:
     await confirmOrders(db, config, confirmations.map((x) => x.m));
     for (const { msg } of confirmations) msg.ack();
   } catch (err) {
-    log("error", "order confirmations failed; will retry", { messages: confirmations.length, ...errorFields(err) });
-    for (const { msg } of confirmations) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    // One at a time, so a message that cannot succeed does not take the others with it.
+    log("warn", "order confirmations failed as a batch; trying one by one", { messages: confirmations.length, ...errorFields(err) });
+    for (const { msg, m } of confirmations) {
+      try {
+        await confirmOrders(db, config, [m]);
+        msg.ack();
+      } catch (one) {
+        log("error", "order confirmation failed; will retry", { messageId: msg.id, orderId: m.orderId, attempts: msg.attempts, ...errorFields(one) });
+        msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+      }
+    }
   }
 }
 

@@ -93,4 +93,30 @@ describe("order confirmation emails, a batch at a time", () => {
     expect(retried.retryMessages).toEqual([]);
     for (const m of messages) expect((await storedEmail(m.orderId)).results).toHaveLength(1);
   });
+
+  it("a confirmation that keeps failing is retried alone; the rest of the batch is stored and acked", async () => {
+    const tenant = await createTenant();
+    const { event } = await onSaleEvent(tenant);
+    const buyers = await Promise.all(Array.from({ length: 6 }, () => registerUser(tenant)));
+    const messages = buyers.map((u, i) => confirmation(tenant, event.id, u.id, i + 1));
+    // D1 whose multi-statement batches fail, and whose third single write fails too.
+    let singles = 0;
+    const flakyDb = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            if (statements.length > 1 || ++singles === 3) throw new Error("D1 refused (test)");
+            return target.batch(statements);
+          };
+        }
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const result = await deliverWith(envWith({ DB: flakyDb }), messages);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(result.explicitAcks).toHaveLength(messages.length - 1);
+    const stored = await Promise.all(messages.map(async (m) => (await storedEmail(m.orderId)).results.length));
+    expect(stored).toEqual([1, 1, 0, 1, 1, 1]);
+  });
 });
