@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_BUCKET_WINDOW_MS } from "../../durable-objects/rate-limiter";
 import type { Context } from "hono";
+import { HOLD_VELOCITY, RISK_THRESHOLDS } from "../../src/fraud/limits";
 import { HOLD_SHARDS, holdBuckets, limiter, shardName } from "../../src/fraud/velocity";
 import type { AppEnv } from "../../src/http/context";
 
@@ -45,6 +46,13 @@ describe("named buckets in one RateLimiter", () => {
     const bucket = limiter(c, "tenant-x", "holds:account:tenant-x:u");
     await expect(bucket.peek(5, MAX_BUCKET_WINDOW_MS + 1, now)).rejects.toThrow(RangeError);
     expect((await bucket.peek(5, MAX_BUCKET_WINDOW_MS, now)).count).toBe(0);
+  });
+
+  it("every velocity window in use fits the shards' sweep (a longer one would fail open: admitHold admits when the limiter throws)", () => {
+    for (const w of [HOLD_VELOCITY.account.windowMs, HOLD_VELOCITY.ip.windowMs, RISK_THRESHOLDS.sharedIpWindowMs]) {
+      expect(w).toBeGreaterThan(0);
+      expect(w).toBeLessThanOrEqual(MAX_BUCKET_WINDOW_MS);
+    }
   });
 
   it("a tenant's buckets spread over its shards; tenants never share one", () => {
