@@ -37,7 +37,7 @@ import {
   toRowValues,
 } from "./event-edit";
 import { assertValidSchedule } from "./event-schedule";
-import { pushGate } from "../events/status-change";
+import { pushGate, retryGatePush } from "../events/status-change";
 import { DELETABLE, isTerminal, SCHEDULE_EDITABLE, SCHEDULE_FIELDS } from "./event-status";
 import { slugCandidates, slugify } from "./slug";
 
@@ -164,7 +164,8 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
   // calls served without a D1 lookup): push it now rather than
   // at the next cron tick when one of those moved.
   if (GATE_FIELDS.some((f) => f in diff)) {
-    await pushGate(c.var.config.EVENT_INVENTORY, updated, (r) => db.events.recordGateVersion(r.id, r.version));
+    const record = (r: EventRow) => db.events.recordGateVersion(r.id, r.version);
+    if (!(await pushGate(c.var.config.EVENT_INVENTORY, updated, record))) await inBackground(c, retryGatePush(c.var.config.EVENT_INVENTORY, updated, record));
   }
   return updated;
 }

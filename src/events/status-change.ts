@@ -102,6 +102,26 @@ export async function pushGate(inventory: InventoryNamespace, e: EventRow, recor
 }
 
 /**
+ * A failed push tried again a few times within seconds (run it in the background, after
+ * the answer): a DO that was briefly unreachable (reset, overloaded) then gets the gate
+ * long before the cron's resync, so sales open on time, and buyers stop being served on a
+ * cancelled or newly private event (ADR 0006), within seconds. Pushing an older version
+ * later is harmless: the DO keeps the newest. True once a push landed.
+ */
+export async function retryGatePush(
+  inventory: InventoryNamespace,
+  e: EventRow,
+  record?: (e: EventRow) => Promise<unknown>,
+  delaysMs: readonly number[] = [250, 1000, 2500],
+): Promise<boolean> {
+  for (const ms of delaysMs) {
+    await new Promise((r) => setTimeout(r, ms));
+    if (await pushGate(inventory, e, record)) return true;
+  }
+  return false;
+}
+
+/**
  * The cron's repair of the gate: pushes the gate of every live event whose confirmed gate
  * version lags its version (a push that failed, the cron's own transitions, events that
  * predate the DO), across tenants, whatever the age of the change. Pushing an unchanged

@@ -81,6 +81,33 @@ describe("status changes through POST /v1/events/{id}/status", () => {
   });
 });
 
+describe("a gate push that fails", () => {
+  it("is tried again within seconds after the answer: sales open without waiting for the cron", async () => {
+    const venue = await createVenue(owner);
+    const event = await createEvent(owner, venue.id);
+    const tier = await addTier(owner, event.id);
+    await transition(owner, event.id, "PUBLISHED");
+    let calls = 0;
+    const flaky = envWith({
+      EVENT_INVENTORY: {
+        idFromName: (n: string) => env.EVENT_INVENTORY.idFromName(n),
+        get: (id: DurableObjectId) => ({
+          syncGate: async (gate: Parameters<ReturnType<typeof env.EVENT_INVENTORY.get>["syncGate"]>[0]) => {
+            if (++calls === 1) throw new Error("inventory reset (test)");
+            return env.EVENT_INVENTORY.get(id).syncGate(gate);
+          },
+        }),
+      },
+    });
+    // callApp waits for the work the route left running after its answer.
+    const res = await callApp(flaky, "POST", `/v1/events/${event.id}/status`, { token: owner, body: { to: "ON_SALE", reason: "open sales", version: 2 } });
+    expect(res.status, res.text).toBe(200);
+    expect(calls).toBe(2);
+    expect((await readEvent(tenant.id, event.id)).gateVersion).toBe(res.body.version);
+    expect((await placeHold(buyer, event.id, one(tier.id))).status).toBe(201);
+  });
+});
+
 describe("status changes made by the clock", () => {
   it("the cron opens sales at salesStartAt and the same tick opens the inventory's gate", async () => {
     const owner2 = tenant.owner.id;
