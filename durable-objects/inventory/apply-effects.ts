@@ -113,9 +113,10 @@ export async function applyEffects(s: EffectScope, rows: OutboxRow[]): Promise<A
     report.failed += o.failed;
   }
 
-  for (const row of [...of("provider_refund"), ...of("refund_record")]) {
+  for (const row of [...of("provider_refund"), ...of("refund_record"), ...of("provider_cancel")]) {
     try {
       if (row.kind === "provider_refund") await requestProviderRefund(s, refundIdOf(row));
+      else if (row.kind === "provider_cancel") await cancelProviderIntent(s, row.ref);
       else await recordRefund(s, refundIdOf(row));
       s.storage.transactionSync(() => settle(s.db, [row], [], Date.now()));
       report.applied++;
@@ -251,6 +252,25 @@ async function requestProviderRefund(s: EffectScope, refundId: string): Promise<
     s.storage.transactionSync(() => markRefundSucceeded(s.db, refund.refund_id, result.refundId, Date.now()));
   } else {
     s.db.run`UPDATE refunds SET provider_refund_id = ${result.refundId} WHERE refund_id = ${refund.refund_id}`;
+  }
+}
+
+/**
+ * Cancels the payment intent of an order that ended unpaid (expired, or cancelled with its
+ * event), keyed by the order so a retry is the same request. If the order was paid after
+ * all (a late payment took its seats again), or the provider says the intent cannot be
+ * cancelled because it was paid, there is nothing to do: the payment webhook handles that
+ * money (late payment: seats retaken or `refund_due`). Other refusals that a retry cannot
+ * change are logged and dropped; retryable failures are retried with backoff.
+ */
+async function cancelProviderIntent(s: EffectScope, orderId: string): Promise<void> {
+  const order = readOrder(s.db, orderId);
+  if (!order || !order.payment_intent_id || (order.status !== "expired" && order.status !== "cancelled")) return;
+  try {
+    await s.effects.cancelPayment({ intentId: order.payment_intent_id, idempotencyKey: `cancel-${orderId}` });
+  } catch (err) {
+    if (!(err instanceof PaymentProviderError) || err.retryable) throw err;
+    log("warn", "inventory: provider would not cancel the payment intent; leaving it to the payment webhook", { eventId: s.eventId, orderId, ...errorFields(err) });
   }
 }
 

@@ -53,7 +53,7 @@ export function cancellationStep(db: Db, now: number, batch = SAGA_BATCH): boole
     for (const line of JSON.parse(order.items) as HoldLine[]) adjustHeld(db, order.buyer_id, line.tierId, -line.quantity);
     db.run`UPDATE orders SET status = 'cancelled', updated_at = ${now}, rev = rev + 1 WHERE order_id = ${order.order_id}`;
     unschedule(db, `order_expiry:${order.order_id}`);
-    enqueueEffects(db, order.order_id, ["order_record"], now);
+    enqueueEffects(db, order.order_id, order.payment_intent_id ? ["order_record", "provider_cancel"] : ["order_record"], now);
     processed++;
   }
   for (const w of db.all<{ entry_id: string; tier_id: string; buyer_id: string; quantity: number }>`

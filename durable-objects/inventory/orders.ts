@@ -255,7 +255,9 @@ export function expireDueOrders(db: Db, now: number): number {
     for (const line of JSON.parse(order.items) as HoldLine[]) adjustHeld(db, order.buyer_id, line.tierId, -line.quantity);
     db.run`UPDATE orders SET status = 'expired', updated_at = ${now}, rev = rev + 1 WHERE order_id = ${order.order_id}`;
     unschedule(db, orderExpiryId(order.order_id));
-    enqueueEffects(db, order.order_id, ["order_record"], now);
+    // Its payment intent is cancelled at the provider, so the buyer cannot pay for seats
+    // that went back on sale (a payment that lands first is handled as a late payment).
+    enqueueEffects(db, order.order_id, order.payment_intent_id ? ["order_record", "provider_cancel"] : ["order_record"], now);
   }
   return due.length;
 }

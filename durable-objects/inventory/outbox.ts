@@ -13,7 +13,7 @@ import type { Db } from "./sql";
  * applier deletes the row only if `gen` did not move meanwhile, so a change that lands
  * during an apply is applied again rather than dropped.
  */
-export type EffectKind = "order_record" | "mint_requests" | "notification" | "provider_refund" | "refund_record" | "audit";
+export type EffectKind = "order_record" | "mint_requests" | "notification" | "provider_refund" | "refund_record" | "audit" | "provider_cancel";
 
 export type OutboxRow = {
   id: string;

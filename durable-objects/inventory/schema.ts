@@ -209,6 +209,26 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE gate ADD COLUMN visibility TEXT;
   `,
+  // 6: a new outbox kind, provider_cancel (the payment intent of an order that expired or was
+  // cancelled unpaid). SQLite cannot change a CHECK, so the table is rebuilt, rows kept.
+  `
+  CREATE TABLE outbox_v6 (
+    id          TEXT    PRIMARY KEY,
+    kind        TEXT    NOT NULL CHECK (kind IN ('order_record', 'mint_requests', 'notification', 'provider_refund', 'refund_record', 'audit', 'provider_cancel')),
+    ref         TEXT    NOT NULL,
+    payload     TEXT,
+    created_at  INTEGER NOT NULL,
+    gen         INTEGER NOT NULL DEFAULT 1,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     INTEGER NOT NULL,
+    last_error  TEXT
+  ) WITHOUT ROWID;
+  INSERT INTO outbox_v6 (id, kind, ref, payload, created_at, gen, attempts, next_at, last_error)
+    SELECT id, kind, ref, payload, created_at, gen, attempts, next_at, last_error FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v6 RENAME TO outbox;
+  CREATE INDEX outbox_next ON outbox (next_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

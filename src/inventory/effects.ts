@@ -42,6 +42,8 @@ export interface SaleEffects {
   requestMints(messages: MintRequest[]): Promise<void>;
   /** Sends order confirmations, `QUEUE_BATCH` per sendBatch. */
   notifyAll(messages: OrderConfirmedMessage[]): Promise<void>;
+  /** Cancels an unpaid payment intent; cancelling a cancelled one resolves, a paid one throws (non-retryable). */
+  cancelPayment(req: { intentId: string; idempotencyKey: string }): Promise<void>;
   /** Asks the provider to refund; the idempotency key makes a retry the same refund. */
   refundPayment(req: { intentId: string; amountMinor: number; idempotencyKey: string; metadata: Record<string, string> }): Promise<{ refundId: string; status: string }>;
   recordRefund(tenantId: string, refund: RefundRecord): Promise<void>;
@@ -69,6 +71,7 @@ export function liveEffects(config: ApiConfig): SaleEffects {
     requestMints: (messages) => sendAll(config.MINT_QUEUE, messages, (m) => MintRequestSchema.parse(m)),
     notifyAll: (messages) => sendAll(config.NOTIFICATIONS, messages, (m) => OrderConfirmedMessageSchema.parse(m)),
     refundPayment: (req) => paymentProviderFor(config).refund(req),
+    cancelPayment: (req) => paymentProviderFor(config).cancelIntent(req.intentId, req.idempotencyKey),
     async recordRefund(tenantId, r) {
       const row = {
         id: r.refundId,
