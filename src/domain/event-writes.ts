@@ -37,7 +37,7 @@ import {
   toRowValues,
 } from "./event-edit";
 import { assertValidSchedule } from "./event-schedule";
-import { pushGate, retryGatePush } from "../events/status-change";
+import { pushGate, recordGateIn, retryGatePush } from "../events/status-change";
 import { DELETABLE, isTerminal, SCHEDULE_EDITABLE, SCHEDULE_FIELDS } from "./event-status";
 import { slugCandidates, slugify } from "./slug";
 
@@ -164,7 +164,7 @@ export async function editEvent(c: Ctx, id: string, edit: EventEdit): Promise<Ev
   // calls served without a D1 lookup): push it now rather than
   // at the next cron tick when one of those moved.
   if (GATE_FIELDS.some((f) => f in diff)) {
-    const record = (r: EventRow) => db.events.recordGateVersion(r.id, r.version);
+    const record = recordGateIn(db);
     if (!(await pushGate(c.var.config.EVENT_INVENTORY, updated, record))) await inBackground(c, retryGatePush(c.var.config.EVENT_INVENTORY, updated, record));
   }
   return updated;
@@ -198,7 +198,7 @@ export async function deleteEvent(c: Ctx, id: string, queryVersion: number | und
   // (ON_SALE is not deletable). A cancellation whose push failed is pushed here, or the
   // delete waits for a retry.
   if (current.gateVersion !== current.version) {
-    const pushed = await pushGate(c.var.config.EVENT_INVENTORY, current, (r) => db.events.recordGateVersion(r.id, r.version));
+    const pushed = await pushGate(c.var.config.EVENT_INVENTORY, current, recordGateIn(db));
     if (!pushed) {
       throw new AppError("DEPENDENCY_UNAVAILABLE", "The event's inventory could not be updated before deleting it; retry shortly", { headers: { "retry-after": "1" } });
     }

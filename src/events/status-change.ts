@@ -65,9 +65,12 @@ export async function commitStatusChange(
     : [];
   const row = await db.events.update(event.id, expectedVersion, plan.changes, audit, messages, extraAudits);
   const committed: CommittedStatusChange = { row, messages: row ? messages.length : 0 };
-  if (row && inventory) committed.gatePushed = await pushGate(inventory, row, (r) => db.events.recordGateVersion(r.id, r.version));
+  if (row && inventory) committed.gatePushed = await pushGate(inventory, row, recordGateIn(db));
   return committed;
 }
+
+/** `pushGate`'s record step for events of one tenant: the version its DO confirmed, in D1. */
+export const recordGateIn = (db: TenantDb) => (e: EventRow) => db.events.recordGateVersion(e.id, e.version);
 
 /** What the event's D1 row says about selling, as the DO takes it. */
 export const gateStateOf = (e: EventRow): GateState => ({
@@ -143,7 +146,7 @@ export async function resyncLaggingGates(db: Db, inventory: InventoryNamespace, 
       .orderBy(asc(events.id))
       .limit(pageSize)
       .all();
-    const record = (r: EventRow) => new TenantDb(db, verifiedTenantId(r.tenantId)).events.recordGateVersion(r.id, r.version);
+    const record = (r: EventRow) => recordGateIn(new TenantDb(db, verifiedTenantId(r.tenantId)))(r);
     const pushed = await Promise.all(rows.map((row) => pushGate(inventory, row, record)));
     summary.events += rows.length;
     summary.failed += pushed.filter((ok) => !ok).length;

@@ -83,16 +83,8 @@ const holderNoticeDeps = (config: ApiConfig): HolderNoticeDeps => ({
  * With `log`, only metadata is logged: bodies can hold one-time links. A real provider
  * plugs in here.
  */
-async function deliverEmail(db: Db, config: ApiConfig, messageId: string, m: EmailMessage): Promise<void> {
-  const { subject, body } = renderEmail(m);
-  if (config.EMAIL_DELIVERY === "sink") {
-    await db
-      .insert(sentEmails)
-      .values({ id: messageId, tenantId: m.tenantId, recipient: m.to, template: m.template, subject, body, createdAt: Date.now() })
-      .onConflictDoNothing()
-      .run();
-  }
-  log("info", "email delivered", { messageId, tenantId: m.tenantId, template: m.template, delivery: config.EMAIL_DELIVERY });
+function deliverEmail(db: Db, config: ApiConfig, messageId: string, m: EmailMessage): Promise<void> {
+  return deliverEmails(db, config, [{ id: messageId, email: m }]);
 }
 
 /** deliverEmail for several emails, the sink's rows in one D1 batch. */

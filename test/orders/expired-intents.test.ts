@@ -9,7 +9,7 @@ import { createTenant, registerUser } from "../helpers/fixtures";
 import { call } from "../helpers/http";
 import { onSaleEvent } from "../sales/support";
 import { FakeStripe } from "../payments/fake-stripe";
-import { buy, inventoryStub } from "./support";
+import { buy, fastForward, inventoryStub } from "./support";
 
 // An order that ends unpaid (expired, or cancelled with its event) has its payment intent
 // cancelled at the provider through the DO's outbox (`provider_cancel`), so the buyer cannot
@@ -36,11 +36,7 @@ async function onCancel(stub: Stub, impl: (req: CancelCall, real: SaleEffects) =
 }
 
 async function expireNow(stub: Stub) {
-  await runInDurableObject(stub, (_i, state) => {
-    state.storage.sql.exec("UPDATE orders SET expires_at = 1 WHERE status = 'pending'");
-    state.storage.sql.exec("UPDATE schedule SET due_at = 1 WHERE kind = 'order_expiry'");
-  });
-  await runInDurableObject(stub, (_i, state) => state.storage.setAlarm(Date.now() - 1));
+  await fastForward(stub);
   expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
 

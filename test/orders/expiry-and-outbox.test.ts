@@ -6,16 +6,7 @@ import type { SaleEffects } from "../../src/inventory/effects";
 import { createTenant, registerUser } from "../helpers/fixtures";
 import { call, expectProblem } from "../helpers/http";
 import { onSaleEvent, placeHold } from "../sales/support";
-import { buy, checkout, drainInventory, inventoryStub } from "./support";
-
-/** Moves the DO's pending-order deadlines (and hold expiries) into the past, as time passing would. */
-async function fastForward(stub: DurableObjectStub<EventInventory>) {
-  await runInDurableObject(stub, (_instance, state) => {
-    state.storage.sql.exec("UPDATE orders SET expires_at = 1 WHERE status = 'pending'");
-    state.storage.sql.exec("UPDATE schedule SET due_at = 1 WHERE kind = 'order_expiry'");
-  });
-  await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now() - 1));
-}
+import { buy, checkout, drainInventory, fastForward, inventoryStub } from "./support";
 
 /**
  * Effects that fail every call while `outage.down` (D1 and the queues unreachable), then do

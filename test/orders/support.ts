@@ -34,3 +34,12 @@ export async function drainInventory(tenantId: string, eventId: string, now = Da
   await runDurableObjectAlarm(stub);
   return runInDurableObject(stub, (instance: EventInventory) => instance.applyOutbox(now));
 }
+
+/** Moves the DO's pending-order deadlines into the past and its alarm due, as time passing would. */
+export async function fastForward(stub: DurableObjectStub<EventInventory>) {
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec("UPDATE orders SET expires_at = 1 WHERE status = 'pending'");
+    state.storage.sql.exec("UPDATE schedule SET due_at = 1 WHERE kind = 'order_expiry'");
+  });
+  await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now() - 1));
+}

@@ -4,7 +4,7 @@ import { prepareAudit, type PreparedAudit } from "../../../src/audit/audit";
 import { guard, tenantOf } from "../../../src/auth/authenticate";
 import { assertCanManageEvent, isTenantAdmin, principalId } from "../../../src/domain/event-access";
 import { planStatusChange, type StatusChangeRequest } from "../../../src/domain/event-transitions";
-import { commitStatusChange, retryGatePush } from "../../../src/events/status-change";
+import { commitStatusChange, recordGateIn, retryGatePush } from "../../../src/events/status-change";
 import type { AppEnv } from "../../../src/http/context";
 import { inBackground } from "../../../src/http/background";
 import { AppError } from "../../../src/http/errors";
@@ -137,10 +137,7 @@ export const eventStatusRoutes = createRouter().openapi(changeEventStatus, async
     throw staleVersion(c, current.version);
   }
   if (committed.messages > 0) await drainAfterResponse(c);
-  if (committed.gatePushed === false) {
-    const row = committed.row;
-    await inBackground(c, retryGatePush(c.var.config.EVENT_INVENTORY, row, (r) => db.events.recordGateVersion(r.id, r.version)));
-  }
+  if (committed.gatePushed === false) await inBackground(c, retryGatePush(c.var.config.EVENT_INVENTORY, committed.row, recordGateIn(db)));
 
   c.header("etag", etagOf(committed.row.version));
   return c.json(toEventDto(committed.row), 200);
